@@ -1,0 +1,74 @@
+/* tunnel/inet.h: pure helpers for Internet checksums and inner IP packets.
+ *
+ * Nothing here does I/O or keeps state: functions take the packet bytes,
+ * check every length before reading, and return a result.  Checksums are
+ * returned in host order, ready for store_be16().
+ */
+#ifndef GRESEC_TUNNEL_INET_H
+#define GRESEC_TUNNEL_INET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "conf/config.h"
+
+/* ---- Internet checksum (RFC 1071, RFC 1624) ---- */
+
+/* Add data to a running one's complement sum (start with 0).  Every chunk
+ * but the last must have an even length, so that words stay aligned. */
+uint32_t inet_csum_partial(const void *data, size_t len, uint32_t sum);
+
+/* Fold a running sum to 16 bits and complement it: the checksum field. */
+uint16_t inet_csum_fold(uint32_t sum);
+
+/* Checksum of one buffer: inet_csum_fold(inet_csum_partial(data, len, 0)).
+ * A buffer that includes a correct checksum field sums to 0. */
+uint16_t inet_checksum(const void *data, size_t len);
+
+/* RFC 1624 eqn. 3: the checksum after one 16-bit word changed from old_word
+ * to new_word (all values in host order, the word at an even offset from
+ * the start of the checksummed data). */
+uint16_t inet_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word);
+
+/* ---- Inner packets ---- */
+
+/* The length the IP header of an inner packet announces (IPv4 total length,
+ * IPv6 40 + payload length), so the receiver can trim padding added by
+ * secure mode.  proto is the GRE protocol type (0x0800, 0x86dd).
+ * Returns 0, -EINVAL for a bad version nibble, short buffer or a length
+ * beyond len, -EPROTONOSUPPORT for any other proto (Ethernet frames of
+ * gretap: receivers ignore trailing padding, keep them as they are). */
+int inet_packet_len(const uint8_t *pkt, size_t len, uint16_t proto, size_t *ip_len_out);
+
+enum {
+	ICMP4_ERR_MAX_LEN = 576,   /* RFC 1812 4.3.2.3: error datagram at most 576 bytes */
+	ICMP6_ERR_MAX_LEN = 1280,  /* RFC 4443 2.4 (c): at most the IPv6 minimum MTU */
+};
+
+/* Build in out the ICMP error telling the source of inner (an IPv4 or IPv6
+ * packet, proto 0x0800 / 0x86dd) that it exceeds mtu: ICMPv4 type 3 code 4
+ * (RFC 792, RFC 1191) or ICMPv6 Packet Too Big (RFC 4443), from our_addr
+ * (the tunnel's own address of that family) to the inner source, quoting
+ * as much of inner as fits in 576 (v4) or 1280 (v6) bytes.  Returns the
+ * length of the complete IP packet written, or -1 when no error may be sent
+ * (ICMP errors, IPv4 without DF, non-first fragments, sources that are not
+ * a unicast host, IPv4 multicast/broadcast destinations, malformed inner
+ * packet, our_addr of another family) or out_len is too small. */
+ssize_t inet_build_too_big(uint8_t *out, size_t out_len, const uint8_t *inner,
+			   size_t inner_len, uint16_t proto, uint32_t mtu,
+			   const struct ip_addr *our_addr);
+
+/* Lower the MSS option of a TCP SYN or SYN-ACK in an IPv4 or IPv6 packet
+ * (first fragment; IPv6 extension headers are skipped) to max_mss when it
+ * is larger, updating the TCP checksum incrementally.  Returns true when
+ * the packet was changed.  Malformed packets are left alone. */
+bool inet_clamp_mss(uint8_t *pkt, size_t len, uint16_t proto, uint16_t max_mss);
+
+/* The MSS that fits a tunnel MTU: mtu - 40 (AF_INET) or mtu - 60
+ * (AF_INET6, header plus the same 20 bytes of TCP); 0 when mtu is smaller
+ * than that or the family unknown. */
+uint16_t inet_mss_for_mtu(uint32_t mtu, int family);
+
+#endif
