@@ -1,0 +1,174 @@
+/* daemon/daemon.c: the daemon's context: start, reconfigure, stop. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/secure.h"
+#include "daemon/tunnel.h"
+
+uint64_t gresecd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
+{
+	int err;
+
+	(void)cfg;
+	if ((err = nl_open(&d->nl))) {
+		log_err("cannot open rtnetlink socket: %s", strerror(-err));
+		return err;
+	}
+	/* The packet buffers of the data path, allocated once. */
+	for (int i = 0; i < RX_BATCH; i++) {
+		d->rx_pkts[i] = malloc(sizeof(struct pkt));
+		if (!d->rx_pkts[i])
+			return -ENOMEM;
+		pkt_reset(d->rx_pkts[i]);
+	}
+	d->tx_pkt = malloc(sizeof(struct pkt));
+	if (!d->tx_pkt)
+		return -ENOMEM;
+	pkt_reset(d->tx_pkt);
+	return 0;
+}
+
+static void tunnel_unlink(struct gresecd *d, struct tunnel *t)
+{
+	for (struct tunnel **pp = &d->tunnels; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			return;
+		}
+}
+
+static const struct tunnel_config *config_find(const struct gresec_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_tunnels; i++)
+		if (strcmp(cfg->tunnels[i].name, name) == 0)
+			return &cfg->tunnels[i];
+	return NULL;
+}
+
+/* Tunnels are applied one by one; a tunnel that fails to come up is logged
+ * and left out, the others carry on (one bad peer must not take down a hub).
+ * At start-up (no tunnels yet) any failure is fatal instead. */
+int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
+{
+	bool starting = d->tunnels == NULL && d->cfg.tunnels == NULL;
+	struct tunnel *t, *tn;
+	int failures = 0, err;
+
+	/* Removed tunnels first: they may free names and ports for new ones. */
+	for (t = d->tunnels; t; t = tn) {
+		tn = t->next;
+		if (!config_find(next, t->cfg.name)) {
+			log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
+			tunnel_unlink(d, t);
+			tunnel_destroy(t);
+		}
+	}
+	for (size_t i = 0; i < next->n_tunnels; i++) {
+		const struct tunnel_config *c = &next->tunnels[i];
+
+		t = tunnel_find(d, c->name);
+		if (t) {
+			if (conf_tunnel_equal(&t->cfg, c)) {
+				t->cfg.line = c->line;
+				continue;
+			}
+			if (tunnel_update(t, c) == 0)
+				continue;
+			log_info("tunnel \"%s\": changed, recreating it", c->name);
+			tunnel_unlink(d, t);
+			tunnel_destroy(t);
+		}
+		err = tunnel_create(d, c, &t);
+		if (err) {
+			failures++;
+			if (starting)
+				break;
+			continue;
+		}
+		t->next = d->tunnels;
+		d->tunnels = t;
+	}
+	conf_free(&d->cfg);
+	d->cfg = *next;
+	memset(next, 0, sizeof(*next));
+	return failures ? -EIO : 0;
+}
+
+struct reload_report {
+	char *buf;
+	size_t len, used;
+};
+
+static void reload_report_cb(void *ctx, const char *msg)
+{
+	struct reload_report *r = ctx;
+	int n;
+
+	log_err("%s", msg);
+	if (r->used >= r->len)
+		return;
+	n = snprintf(r->buf + r->used, r->len - r->used, "%s\n", msg);
+	if (n > 0)
+		r->used += (size_t)n < r->len - r->used ? (size_t)n : r->len - r->used - 1;
+}
+
+int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len)
+{
+	struct gresec_config next;
+	struct reload_report rep = { msg, msg_len, 0 };
+	int err;
+
+	msg[0] = '\0';
+	log_notice("reloading %s", d->config_path);
+	if (conf_load(d->config_path, &next, reload_report_cb, &rep) != 0) {
+		log_err("reload: %s is invalid, the running configuration stays in force", d->config_path);
+		snprintf(msg + rep.used, msg_len - rep.used,
+			 "configuration invalid; the running configuration stays in force\n");
+		return -EINVAL;
+	}
+	err = gresecd_apply_config(d, &next);
+	conf_free(&next);
+	if (err) {
+		snprintf(msg, msg_len, "reloaded with errors: some tunnels could not be set up (see the log)\n");
+		return err;
+	}
+	snprintf(msg, msg_len, "reloaded %s\n", d->config_path);
+	log_notice("reloaded %s: %zu tunnels", d->config_path, d->cfg.n_tunnels);
+	return 0;
+}
+
+void gresecd_shutdown(struct gresecd *d)
+{
+	struct tunnel *t, *tn;
+
+	for (t = d->tunnels; t; t = tn) {
+		tn = t->next;
+		tunnel_destroy(t);
+	}
+	d->tunnels = NULL;
+	control_close(d);
+	conf_free(&d->cfg);
+	nl_close(&d->nl);
+	for (int i = 0; i < RX_BATCH; i++) {
+		free(d->rx_pkts[i]);
+		d->rx_pkts[i] = NULL;
+	}
+	free(d->tx_pkt);
+	d->tx_pkt = NULL;
+}

@@ -1,0 +1,79 @@
+/* daemon/daemon.h: the runtime context of gresecd.
+ *
+ * One struct gresecd owns everything: the libev loop, the netlink socket,
+ * the shared underlay sockets, the tunnels and the control socket.  It is
+ * passed explicitly; nothing here is global.
+ */
+#ifndef GRESEC_DAEMON_DAEMON_H
+#define GRESEC_DAEMON_DAEMON_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "tunnel/netlink.h"
+#include "tunnel/pkt.h"
+#include "tunnel/sock.h"
+
+struct tunnel;
+struct secure_port;
+
+enum { RX_BATCH = 32 };
+
+/* A raw GRE socket shared by the plain tunnels with the same family, local
+ * address and device; packets are demultiplexed by source and key. */
+struct gre_socket {
+	struct gresecd *d;
+	int fd;
+	int family;
+	struct ip_addr local;
+	char device[IFNAMSIZ];
+	unsigned refs;
+	uint64_t unknown_source;     /* packets no tunnel claimed */
+	ev_io watcher;
+	struct gre_socket *next;
+};
+
+struct gresecd {
+	struct ev_loop *loop;
+	struct gresec_config cfg;
+	char config_path[PATH_MAX];
+	char control_path[PATH_MAX];   /* "" = from the config */
+	char pid_path[PATH_MAX];       /* "" = from the config */
+	struct nl_ctx nl;
+	struct tunnel *tunnels;
+	struct gre_socket *gre_sockets;
+	struct secure_port *secure_ports;
+	struct control *control;
+	struct secure_index *index;    /* receiver index -> peer, secure mode */
+
+	/* One batch of buffers, allocated once: the data path never allocates. */
+	struct pkt *rx_pkts[RX_BATCH];
+	union sockaddr_inet rx_src[RX_BATCH];
+	struct pkt *tx_pkt;            /* scratch for ICMP errors and keepalives */
+
+	ev_signal sig_term, sig_int, sig_hup;
+	bool privileges_dropped;
+	int exit_code;
+};
+
+int gresecd_init(struct gresecd *d, const struct gresec_config *cfg);
+void gresecd_shutdown(struct gresecd *d);
+
+/* Bring the running set of tunnels to `next`: keep unchanged ones, update
+ * or recreate changed ones, remove and add.  On success d takes next's
+ * contents; on failure the running tunnels stay as they were. */
+int gresecd_apply_config(struct gresecd *d, struct gresec_config *next);
+
+/* Re-read d->config_path and apply it (SIGHUP, `gresec reload`).  Writes a
+ * short result for the control client into msg. */
+int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len);
+
+uint64_t gresecd_now_ns(void);
+
+struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
+				  const char *device, int *err);
+void gre_socket_put(struct gresecd *d, struct gre_socket *gs);
+
+#endif

@@ -1,0 +1,268 @@
+/* daemon/gresecd.c: the gresec daemon: options, start-up, the event loop. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "conf/config.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/privdrop.h"
+#include "daemon/tunnel.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: gresecd [-f] [-t] [-d] [-c FILE] [-p PIDFILE] [-s SOCKET]\n"
+		"  -c FILE    configuration file (default %s)\n"
+		"  -f         stay in the foreground, log to stderr\n"
+		"  -t         check the configuration and exit (0 valid, 1 invalid)\n"
+		"  -p FILE    pid file (overrides daemon.pid_file)\n"
+		"  -s SOCKET  control socket (overrides daemon.control_socket)\n"
+		"  -d         debug logging\n"
+		"  -V         print the version and exit\n"
+		"  -h         this help\n", GRESEC_DEFAULT_CONFIG);
+}
+
+static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_notice("signal %d: shutting down", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct gresecd *d = w->data;
+	char msg[4096];
+
+	(void)loop; (void)revents;
+	gresecd_reload(d, msg, sizeof(msg));
+}
+
+/* mkdir -p for the directory part of path (pid file, socket). */
+static void make_parent_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(dir, 0755);
+			*p = '/';
+		}
+	mkdir(dir, 0750);
+}
+
+/* The pid file is also a lock, so two daemons never fight over one config. */
+static int pidfile_write(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	make_parent_dir(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_err("pid file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		log_err("pid file %s is locked: another gresecd is running", path);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || write(fd, buf, (size_t)n) != n) {
+		log_err("pid file %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd; /* kept open: the lock lives as long as the daemon */
+}
+
+static bool any_plain(const struct gresec_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_tunnels; i++)
+		if (cfg->tunnels[i].mode == TUNNEL_MODE_PLAIN)
+			return true;
+	return false;
+}
+
+/* Classic double-fork daemon; the parent exits only once the child is up,
+ * with the child's status, so an init script sees start-up failures. */
+static int daemonize(int *ready_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		char status = 1;
+
+		close(pipefd[1]);
+		if (read(pipefd[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(pipefd[0]);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		return -1;
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	*ready_fd = pipefd[1];
+	return 0;
+}
+
+static void report_ready(int *ready_fd, char status)
+{
+	if (*ready_fd < 0)
+		return;
+	if (write(*ready_fd, &status, 1) != 1) {
+		/* the parent is gone: nothing to tell */
+	}
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct gresecd d;
+	struct gresec_config cfg;
+	const char *config_path = GRESEC_DEFAULT_CONFIG;
+	const char *pid_opt = NULL, *sock_opt = NULL;
+	bool foreground = false, check_only = false, debug = false;
+	int ready_fd = -1, pid_fd = -1, opt, rc = 1;
+
+	while ((opt = getopt(argc, argv, "c:ftp:s:dVh")) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'f': foreground = true; break;
+		case 't': check_only = true; break;
+		case 'p': pid_opt = optarg; break;
+		case 's': sock_opt = optarg; break;
+		case 'd': debug = true; break;
+		case 'V': printf("gresecd %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "gresecd: libsodium failed to initialise\n");
+		return 1;
+	}
+	if (conf_load(config_path, &cfg, NULL, NULL) != 0)
+		return 1;
+	if (check_only) {
+		printf("%s: configuration OK (%zu tunnels)\n", config_path, cfg.n_tunnels);
+		conf_free(&cfg);
+		return 0;
+	}
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.config_path, sizeof(d.config_path), "%s", config_path);
+	snprintf(d.pid_path, sizeof(d.pid_path), "%s", pid_opt ? pid_opt : cfg.daemon.pid_file);
+	snprintf(d.control_path, sizeof(d.control_path), "%s", sock_opt ? sock_opt : cfg.daemon.control_socket);
+
+	if (!foreground && daemonize(&ready_fd) != 0) {
+		fprintf(stderr, "gresecd: cannot daemonize: %s\n", strerror(errno));
+		return 1;
+	}
+	log_open("gresecd", foreground, debug ? LOG_LEVEL_DEBUG : cfg.daemon.log_level);
+	privdrop_harden();
+	signal(SIGPIPE, SIG_IGN);
+
+	d.loop = ev_default_loop(EVFLAG_AUTO);
+	if (!d.loop) {
+		log_err("cannot initialise the event loop");
+		goto out;
+	}
+	pid_fd = pidfile_write(d.pid_path);
+	if (pid_fd < 0)
+		goto out;
+	if (gresecd_init(&d, &cfg) != 0)
+		goto out;
+	make_parent_dir(d.control_path);
+	if (control_open(&d, d.control_path) != 0)
+		goto out_shutdown;
+	if (gresecd_apply_config(&d, &cfg) != 0) {
+		log_err("cannot set up the tunnels of %s", config_path);
+		goto out_shutdown;
+	}
+	if (d.cfg.daemon.user[0]) {
+		unsigned uid, gid;
+
+		/* The socket and pid file stay ours to remove after the drop. */
+		if (privdrop_lookup(d.cfg.daemon.user, d.cfg.daemon.group, &uid, &gid) != 0 ||
+		    chown(d.control_path, uid, gid) != 0 || fchown(pid_fd, uid, gid) != 0 ||
+		    privdrop_to(d.cfg.daemon.user, d.cfg.daemon.group, any_plain(&d.cfg)) != 0) {
+			log_err("refusing to run with privileges that could not be dropped");
+			goto out_shutdown;
+		}
+		d.privileges_dropped = true;
+	}
+
+	ev_signal_init(&d.sig_term, on_stop, SIGTERM);
+	ev_signal_init(&d.sig_int, on_stop, SIGINT);
+	ev_signal_init(&d.sig_hup, on_hup, SIGHUP);
+	d.sig_hup.data = &d;
+	ev_signal_start(d.loop, &d.sig_term);
+	ev_signal_start(d.loop, &d.sig_int);
+	ev_signal_start(d.loop, &d.sig_hup);
+
+	log_notice("gresecd %s started with %zu tunnels from %s", PACKAGE_VERSION, d.cfg.n_tunnels,
+		   config_path);
+	report_ready(&ready_fd, 0);
+	ev_run(d.loop, 0);
+	rc = 0;
+
+out_shutdown:
+	gresecd_shutdown(&d);
+out:
+	conf_free(&cfg);
+	if (pid_fd >= 0) {
+		unlink(d.pid_path);
+		close(pid_fd);
+	}
+	if (rc == 0)
+		log_notice("gresecd stopped");
+	report_ready(&ready_fd, (char)rc);
+	log_close();
+	return rc;
+}

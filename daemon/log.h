@@ -1,0 +1,37 @@
+/* daemon/log.h: the one logging API of gresec.
+ *
+ * Foreground daemons log to stderr, background ones to syslog (facility
+ * daemon).  Problems seen per packet go through log_ratelimited() so that a
+ * flood of bad traffic cannot flood the log.
+ */
+#ifndef GRESEC_DAEMON_LOG_H
+#define GRESEC_DAEMON_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "conf/config.h"
+
+void log_open(const char *ident, bool to_stderr, enum log_level level);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+void log_close(void);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A token bucket per call site: at most `burst` messages, refilled at one per second. */
+struct log_ratelimit {
+	uint64_t last_ns;
+	uint32_t tokens;
+	uint32_t suppressed;
+};
+
+void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_err(...)    log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
+#define log_info(...)   log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,312 @@
+/* daemon/plain.c: plain GRE over IP protocol 47, as Linux ip_gre and
+ * FreeBSD gre(4) speak it.
+ *
+ * One raw socket per (family, local address, device) is shared by the plain
+ * tunnels that use it; received packets are handed to the tunnel whose
+ * remote is the source (and, among several, whose key matches), the way the
+ * kernel looks up its GRE tunnels.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <netinet/ip.h>
+#include <sys/socket.h>
+
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/tunnel.h"
+#include "tunnel/gre.h"
+#include "tunnel/inet.h"
+#include "tunnel/wire.h"
+
+static bool ip_equal(const struct ip_addr *a, const struct ip_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	return memcmp(a->u.bytes, b->u.bytes, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool src_is(const union sockaddr_inet *sa, const struct ip_addr *ip)
+{
+	if (sa->sa.sa_family == AF_INET && ip->family == AF_INET)
+		return sa->in.sin_addr.s_addr == ip->u.v4.s_addr;
+	if (sa->sa.sa_family == AF_INET6 && ip->family == AF_INET6)
+		return memcmp(&sa->in6.sin6_addr, &ip->u.v6, 16) == 0;
+	return false;
+}
+
+/* The key a GRE header carries, for choosing among tunnels that share a
+ * peer; the codec validates the header fully afterwards. */
+static bool peek_key(const struct pkt *p, uint32_t *key)
+{
+	const uint8_t *h = p->buf + p->off;
+	uint16_t flags;
+	size_t off = GRE_BASE_LEN;
+
+	if (p->len < GRE_BASE_LEN)
+		return false;
+	flags = load_be16(h);
+	if (!(flags & GRE_FLAG_K))
+		return false;
+	if (flags & GRE_FLAG_C)
+		off += GRE_OPT_LEN;
+	if (p->len < off + GRE_OPT_LEN)
+		return false;
+	*key = load_be32(h + off);
+	return true;
+}
+
+static struct tunnel *plain_lookup(struct gre_socket *gs, const union sockaddr_inet *src,
+				   const struct pkt *p)
+{
+	struct tunnel *match = NULL;
+	uint32_t key = 0;
+	bool has_key = peek_key(p, &key);
+
+	for (struct tunnel *t = gs->d->tunnels; t; t = t->next) {
+		if (t->gre_sock != gs || !src_is(src, &t->cfg.remote))
+			continue;
+		if (t->cfg.has_ikey == has_key && (!has_key || t->cfg.ikey == key))
+			return t;
+		/* No exact key match: the first tunnel to this peer counts the mismatch. */
+		if (!match)
+			match = t;
+	}
+	return match;
+}
+
+static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct gre_socket *gs = w->data;
+	struct gresecd *d = gs->d;
+	int n;
+
+	(void)loop; (void)revents;
+	n = sock_recv_batch(gs->fd, d->rx_pkts, d->rx_src, RX_BATCH);
+	if (n < 0) {
+		if (n != -EAGAIN && n != -EINTR)
+			log_warn("raw GRE socket: receive: %s", strerror(-n));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		struct pkt *p = d->rx_pkts[i];
+		struct tunnel *t;
+
+		/* IPv4 raw sockets hand over the outer IP header; IPv6 ones do not. */
+		if (gs->family == AF_INET && sock_strip_ipv4_header(p) != 0) {
+			gs->unknown_source++;
+			continue;
+		}
+		t = plain_lookup(gs, &d->rx_src[i], p);
+		if (!t) {
+			gs->unknown_source++;
+			/* Count it on a tunnel of this socket too, so `gresec show` tells. */
+			for (struct tunnel *u = d->tunnels; u; u = u->next)
+				if (u->gre_sock == gs) {
+					u->ctr.drops[DROP_UNKNOWN_SOURCE]++;
+					break;
+				}
+			continue;
+		}
+		tunnel_gre_input(t, p);
+	}
+}
+
+struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
+				  const char *device, int *err)
+{
+	struct gre_socket *gs;
+
+	for (gs = d->gre_sockets; gs; gs = gs->next)
+		if (gs->family == family && ip_equal(&gs->local, local) &&
+		    strcmp(gs->device, device) == 0) {
+			gs->refs++;
+			return gs;
+		}
+	gs = calloc(1, sizeof(*gs));
+	if (!gs) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	gs->fd = sock_open_gre(family, local, device);
+	if (gs->fd < 0) {
+		*err = gs->fd;
+		free(gs);
+		return NULL;
+	}
+	gs->d = d;
+	gs->family = family;
+	gs->local = *local;
+	snprintf(gs->device, sizeof(gs->device), "%s", device);
+	gs->refs = 1;
+	ev_io_init(&gs->watcher, gre_socket_read_cb, gs->fd, EV_READ);
+	gs->watcher.data = gs;
+	ev_io_start(d->loop, &gs->watcher);
+	gs->next = d->gre_sockets;
+	d->gre_sockets = gs;
+	return gs;
+}
+
+void gre_socket_put(struct gresecd *d, struct gre_socket *gs)
+{
+	struct gre_socket **pp;
+
+	if (!gs || --gs->refs > 0)
+		return;
+	for (pp = &d->gre_sockets; *pp; pp = &(*pp)->next)
+		if (*pp == gs) {
+			*pp = gs->next;
+			break;
+		}
+	ev_io_stop(d->loop, &gs->watcher);
+	close(gs->fd);
+	free(gs);
+}
+
+/* Outer TTL: fixed per tunnel, or copied from the inner packet ("inherit").
+ * Passed per packet because tunnels share the socket. */
+static int inner_ttl(const struct tunnel *t, const struct pkt *p)
+{
+	const uint8_t *h = p->buf + p->off + gre_header_len(&t->gre_tx);
+	size_t inner = p->len - gre_header_len(&t->gre_tx);
+
+	if (t->cfg.ttl)
+		return t->cfg.ttl;
+	if (t->cfg.type == TUNNEL_TYPE_GRE && inner >= IPV6_HDR_LEN && (h[0] >> 4) == 6)
+		return h[7];
+	if (t->cfg.type == TUNNEL_TYPE_GRE && inner >= IPV4_HDR_LEN && (h[0] >> 4) == 4)
+		return h[8];
+	return 64;
+}
+
+int plain_send(struct tunnel *t, struct pkt *p)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = pkt_data(p), .iov_len = p->len };
+	struct msghdr msg = {
+		.msg_name = &t->remote,
+		.msg_namelen = t->remote.sa.sa_family == AF_INET6 ? sizeof(t->remote.in6) : sizeof(t->remote.in),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int ttl = inner_ttl(t, p);
+
+	memset(control.buf, 0, sizeof(control.buf));
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	if (t->remote.sa.sa_family == AF_INET6) {
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_HOPLIMIT;
+	} else {
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_TTL;
+	}
+	memcpy(CMSG_DATA(cm), &ttl, sizeof(ttl));
+	if (sendmsg(t->gre_sock->fd, &msg, MSG_DONTWAIT) < 0) {
+		int err = errno;
+
+		if (err != EMSGSIZE)
+			log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s",
+					t->cfg.name, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+/* ---- Cisco-compatible keepalives ----
+ * We send the peer a GRE packet whose inner IPv4 packet is addressed back to
+ * us and carries an empty GRE header of protocol 0; the peer decapsulates
+ * and routes it back, so it reaches us as GRE with protocol 0.  Replies prove
+ * the peer alive; after keepalive_retries missed ones the carrier goes down
+ * so routing daemons withdraw their routes at once. */
+
+static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct tunnel *t = w->data;
+	struct pkt *p = t->d->tx_pkt;
+
+	(void)loop; (void)revents;
+	if (t->keepalive_missed >= t->cfg.keepalive_retries)
+		tunnel_set_carrier(t, false);
+	else
+		t->keepalive_missed++;
+	pkt_reset(p);
+	if (gre_keepalive_build(p, &t->gre_tx, t->cfg.local.u.v4, t->cfg.remote.u.v4) != 0 ||
+	    gre_encap(p, &t->gre_tx, GRE_PROTO_IPV4) != 0)
+		return;
+	if (plain_send(t, p) == 0)
+		t->ctr.keepalives_sent++;
+}
+
+void plain_keepalive_reset(struct tunnel *t)
+{
+	ev_timer_stop(t->d->loop, &t->keepalive_timer);
+	if (t->cfg.keepalive_interval == 0 || t->cfg.local.family != AF_INET) {
+		tunnel_set_carrier(t, true);
+		return;
+	}
+	ev_timer_init(&t->keepalive_timer, plain_keepalive_timer_cb, 0.1, (double)t->cfg.keepalive_interval);
+	t->keepalive_timer.data = t;
+	ev_timer_start(t->d->loop, &t->keepalive_timer);
+}
+
+void plain_keepalive_reply(struct tunnel *t)
+{
+	t->ctr.keepalives_received++;
+	t->keepalive_missed = 0;
+	tunnel_set_carrier(t, true);
+}
+
+/* A peer's keepalive: an inner IPv4 GRE packet from us to the peer.  The
+ * kernel would drop it as a martian (its source is ours), so send it back
+ * the way a Linux or Cisco GRE interface routes it: as GRE to the peer. */
+bool plain_reflect_keepalive(struct tunnel *t, struct pkt *p, uint16_t proto)
+{
+	const uint8_t *ip = pkt_data(p);
+	size_t ihl;
+
+	if (proto != GRE_PROTO_IPV4 || t->cfg.remote.family != AF_INET || p->len < IPV4_HDR_LEN ||
+	    ip[9] != IPPROTO_GRE_NUM)
+		return false;
+	if (memcmp(ip + 16, &t->cfg.remote.u.v4, 4) != 0)
+		return false;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if (ihl < IPV4_HDR_LEN || ihl > p->len)
+		return false;
+	pkt_pull(p, ihl);
+	if (sendto(t->gre_sock->fd, pkt_data(p), p->len, MSG_DONTWAIT, &t->remote.sa, sizeof(t->remote.in)) < 0)
+		t->ctr.drops[DROP_TX_ERROR]++;
+	return true;
+}
+
+int plain_start(struct tunnel *t)
+{
+	const struct tunnel_config *c = &t->cfg;
+	int err = 0;
+
+	t->gre_sock = gre_socket_get(t->d, c->remote.family, &c->local, c->device, &err);
+	if (!t->gre_sock) {
+		log_err("tunnel \"%s\": cannot open raw GRE socket: %s", c->name, strerror(-err));
+		return err;
+	}
+	sockaddr_from_ip(&t->remote, &c->remote, 0);
+	t->has_remote = true;
+	ev_init(&t->keepalive_timer, plain_keepalive_timer_cb);
+	plain_keepalive_reset(t);
+	return 0;
+}
+
+void plain_stop(struct tunnel *t)
+{
+	ev_timer_stop(t->d->loop, &t->keepalive_timer);
+	gre_socket_put(t->d, t->gre_sock);
+	t->gre_sock = NULL;
+}

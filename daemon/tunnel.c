@@ -1,0 +1,478 @@
+/* daemon/tunnel.c: a tunnel's interface and its mode-independent data path. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sodium.h>
+
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/secure.h"
+#include "daemon/tunnel.h"
+#include "tunnel/inet.h"
+#include "tunnel/tun.h"
+#include "tunnel/wire.h"
+
+enum { TUN_BURST = 64 };
+
+const char *drop_reason_name(enum drop_reason r)
+{
+	static const char *const names[DROP_REASON_MAX] = {
+		[DROP_UNKNOWN_SOURCE] = "unknown_source",
+		[DROP_BAD_LENGTH] = "bad_length",
+		[DROP_BAD_TYPE] = "bad_type",
+		[DROP_BAD_MAC] = "bad_mac",
+		[DROP_REPLAY] = "replay",
+		[DROP_DECRYPT] = "decrypt",
+		[DROP_NO_SESSION] = "no_session",
+		[DROP_RATE_LIMITED] = "rate_limited",
+		[DROP_HANDSHAKE] = "handshake",
+		[DROP_TOO_BIG] = "too_big",
+		[DROP_TX_ERROR] = "tx_error",
+		[DROP_TUN_ERROR] = "tun_error",
+		[DROP_INNER_MALFORMED] = "inner_malformed",
+	};
+	return (unsigned)r < DROP_REASON_MAX ? names[r] : "unknown";
+}
+
+struct tunnel *tunnel_find(struct gresecd *d, const char *name)
+{
+	for (struct tunnel *t = d->tunnels; t; t = t->next)
+		if (strcmp(t->cfg.name, name) == 0)
+			return t;
+	return NULL;
+}
+
+static void gre_params_from_config(struct tunnel *t)
+{
+	const struct tunnel_config *c = &t->cfg;
+	uint32_t next_seq = t->gre_tx.next_seq;
+
+	memset(&t->gre_tx, 0, sizeof(t->gre_tx));
+	t->gre_tx.csum = c->checksum;
+	t->gre_tx.has_key = c->has_okey;
+	t->gre_tx.key = c->okey;
+	t->gre_tx.seq = c->sequence;
+	t->gre_tx.next_seq = next_seq;
+
+	memset(&t->gre_rx, 0, sizeof(t->gre_rx));
+	t->gre_rx.csum_required = c->checksum;
+	t->gre_rx.has_key = c->has_ikey;
+	t->gre_rx.key = c->ikey;
+	t->gre_rx.seq_required = c->sequence;
+	t->gre_rx.keepalive_enabled = c->keepalive_interval > 0;
+}
+
+/* A stable IPv6 interface identifier for a TUN (L3) interface, which has no
+ * hardware address to derive one from: OSPFv3 and other routing daemons
+ * need a link-local address on the link. */
+static void tunnel_ll6_iid(const struct tunnel_config *c, uint8_t iid[8])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 8);
+	crypto_generichash_update(&st, (const uint8_t *)c->name, strlen(c->name));
+	crypto_generichash_update(&st, c->local.u.bytes, sizeof(c->local.u.bytes));
+	crypto_generichash_update(&st, c->remote.u.bytes, sizeof(c->remote.u.bytes));
+	crypto_generichash_final(&st, iid, 8);
+	iid[0] &= (uint8_t)~0x02; /* not a universal (EUI-64) identifier */
+}
+
+static const struct ip_addr *peer_for(const struct tunnel_config *c, int family)
+{
+	if (c->type != TUNNEL_TYPE_GRE)
+		return NULL;
+	for (size_t i = 0; i < c->n_peer_addresses; i++)
+		if (c->peer_addresses[i].family == family)
+			return &c->peer_addresses[i];
+	return NULL;
+}
+
+static const char *prefix_str(const struct ip_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->addr.family, p->addr.u.bytes, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, p->len);
+	return buf;
+}
+
+static int tunnel_add_address(struct tunnel *t, const struct ip_prefix *a)
+{
+	char buf[64];
+	int err = nl_addr_add(&t->d->nl, t->ifindex, a, peer_for(&t->cfg, a->addr.family));
+
+	if (err && err != -EEXIST) {
+		log_err("tunnel \"%s\": cannot add address %s: %s", t->cfg.name,
+			prefix_str(a, buf, sizeof(buf)), strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int tunnel_add_route(struct tunnel *t, const struct ip_prefix *r)
+{
+	char buf[64];
+	int err = nl_route_add(&t->d->nl, t->ifindex, r, 0);
+
+	if (err && err != -EEXIST) {
+		log_err("tunnel \"%s\": cannot add route %s: %s", t->cfg.name,
+			prefix_str(r, buf, sizeof(buf)), strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int tunnel_configure_link(struct tunnel *t)
+{
+	const struct tunnel_config *c = &t->cfg;
+	int err;
+
+	err = nl_link_set(&t->d->nl, t->ifindex, t->mtu, true);
+	if (err) {
+		log_err("tunnel \"%s\": cannot set MTU %u and bring %s up: %s", c->name, t->mtu,
+			t->ifname, strerror(-err));
+		return err;
+	}
+	if (c->type == TUNNEL_TYPE_GRE) {
+		uint8_t iid[8];
+
+		tunnel_ll6_iid(c, iid);
+		err = nl_addr_add_ll6(&t->d->nl, t->ifindex, iid);
+		/* IPv6 may be disabled on the host: then there is nothing to add. */
+		if (err && err != -EEXIST)
+			log_debug("tunnel \"%s\": no IPv6 link-local address: %s", c->name, strerror(-err));
+	}
+	for (size_t i = 0; i < c->n_addresses; i++)
+		if ((err = tunnel_add_address(t, &c->addresses[i])))
+			return err;
+	for (size_t i = 0; i < c->n_routes; i++)
+		if ((err = tunnel_add_route(t, &c->routes[i])))
+			return err;
+	return 0;
+}
+
+static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct tunnel *t = w->data;
+	struct pkt *p = t->d->rx_pkts[0];
+
+	(void)loop; (void)revents;
+	/* Drain a bounded burst per wake-up so one busy tunnel cannot starve the rest. */
+	for (int i = 0; i < TUN_BURST; i++) {
+		ssize_t n = tun_read(t->tun_fd, p);
+
+		if (n < 0) {
+			if (n != -EAGAIN && n != -EINTR)
+				log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": read from %s: %s",
+						t->cfg.name, t->ifname, strerror((int)-n));
+			return;
+		}
+		if (n == 0)
+			continue;
+		tunnel_output(t, p);
+	}
+}
+
+int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out)
+{
+	struct tunnel *t;
+	int err;
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->d = d;
+	t->cfg = *cfg;
+	t->tun_fd = -1;
+	t->mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
+	t->carrier = true;
+	gre_params_from_config(t);
+
+	t->tun_fd = tun_open(cfg->name, cfg->type == TUNNEL_TYPE_GRETAP, t->ifname);
+	if (t->tun_fd < 0) {
+		err = t->tun_fd;
+		log_err("tunnel \"%s\": cannot create %s interface: %s%s", cfg->name,
+			cfg->type == TUNNEL_TYPE_GRETAP ? "TAP" : "TUN", strerror(-err),
+			err == -EEXIST ? " (an interface of another kind has that name)" : "");
+		free(t);
+		return err;
+	}
+	t->ifindex = (int)if_nametoindex(t->ifname);
+	if (t->ifindex == 0) {
+		err = -errno;
+		log_err("tunnel \"%s\": interface %s vanished: %s", cfg->name, t->ifname, strerror(errno));
+		goto fail;
+	}
+	if ((err = tunnel_configure_link(t)))
+		goto fail;
+
+	if (cfg->mode == TUNNEL_MODE_PLAIN)
+		err = plain_start(t);
+	else
+		err = secure_start(t);
+	if (err)
+		goto fail;
+
+	ev_io_init(&t->tun_watcher, tunnel_read_cb, t->tun_fd, EV_READ);
+	t->tun_watcher.data = t;
+	ev_io_start(d->loop, &t->tun_watcher);
+
+	log_info("tunnel \"%s\": %s %s interface %s up, mtu %u", cfg->name, conf_mode_name(cfg->mode),
+		 conf_type_name(cfg->type), t->ifname, t->mtu);
+	*out = t;
+	return 0;
+fail:
+	close(t->tun_fd);
+	free(t);
+	return err;
+}
+
+void tunnel_destroy(struct tunnel *t)
+{
+	if (!t)
+		return;
+	ev_io_stop(t->d->loop, &t->tun_watcher);
+	if (t->cfg.mode == TUNNEL_MODE_PLAIN)
+		plain_stop(t);
+	else
+		secure_stop(t);
+	/* A non-persistent TUN/TAP disappears with its last fd, and with it every
+	 * address and route the daemon put on it. */
+	if (t->tun_fd >= 0)
+		close(t->tun_fd);
+	log_info("tunnel \"%s\": interface %s removed", t->cfg.name, t->ifname);
+	free(t);
+}
+
+static bool prefix_in(const struct ip_prefix *p, const struct ip_prefix *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].len == p->len && set[i].addr.family == p->addr.family &&
+		    memcmp(set[i].addr.u.bytes, p->addr.u.bytes, sizeof(p->addr.u.bytes)) == 0)
+			return true;
+	return false;
+}
+
+/* Settings that only touch the interface or per-packet options are changed
+ * in place so the tunnel (and a secure session) survives the reload. */
+int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
+{
+	struct tunnel_config probe = *cfg;
+	const struct tunnel_config *old = &t->cfg;
+	uint32_t mtu;
+	int err;
+
+	/* Whatever is not listed here needs a new interface or session. */
+	memcpy(probe.description, old->description, sizeof(probe.description));
+	probe.mtu = old->mtu;
+	probe.ttl = old->ttl;
+	probe.clamp_mss = old->clamp_mss;
+	memcpy(probe.addresses, old->addresses, sizeof(probe.addresses));
+	probe.n_addresses = old->n_addresses;
+	memcpy(probe.peer_addresses, old->peer_addresses, sizeof(probe.peer_addresses));
+	probe.n_peer_addresses = old->n_peer_addresses;
+	memcpy(probe.routes, old->routes, sizeof(probe.routes));
+	probe.n_routes = old->n_routes;
+	probe.persistent_keepalive = old->persistent_keepalive;
+	probe.keepalive_interval = old->keepalive_interval;
+	probe.keepalive_retries = old->keepalive_retries;
+	if (!conf_tunnel_equal(&probe, old))
+		return -EAGAIN;
+
+	mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
+	if (mtu != t->mtu) {
+		if ((err = nl_link_set(&t->d->nl, t->ifindex, mtu, true))) {
+			log_err("tunnel \"%s\": cannot set MTU %u: %s", cfg->name, mtu, strerror(-err));
+			return err;
+		}
+		t->mtu = mtu;
+	}
+	/* Addresses: drop the ones that went (or whose peer changed), add the new. */
+	bool peers_changed = old->n_peer_addresses != cfg->n_peer_addresses ||
+		memcmp(old->peer_addresses, cfg->peer_addresses, sizeof(cfg->peer_addresses)) != 0;
+	for (size_t i = 0; i < old->n_addresses; i++)
+		if (peers_changed || !prefix_in(&old->addresses[i], cfg->addresses, cfg->n_addresses))
+			nl_addr_del(&t->d->nl, t->ifindex, &old->addresses[i],
+				    peer_for(old, old->addresses[i].addr.family));
+	for (size_t i = 0; i < old->n_routes; i++)
+		if (!prefix_in(&old->routes[i], cfg->routes, cfg->n_routes))
+			nl_route_del(&t->d->nl, t->ifindex, &old->routes[i], 0);
+
+	t->cfg = *cfg;
+	for (size_t i = 0; i < cfg->n_addresses; i++)
+		if ((err = tunnel_add_address(t, &cfg->addresses[i])))
+			return err;
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		if ((err = tunnel_add_route(t, &cfg->routes[i])))
+			return err;
+	gre_params_from_config(t);
+	if (cfg->mode == TUNNEL_MODE_PLAIN)
+		plain_keepalive_reset(t);
+	else
+		secure_update(t);
+	log_info("tunnel \"%s\": updated in place", cfg->name);
+	return 0;
+}
+
+void tunnel_set_carrier(struct tunnel *t, bool on)
+{
+	int err;
+
+	if (t->carrier == on)
+		return;
+	err = tun_set_carrier(t->tun_fd, on);
+	if (err) {
+		log_warn("tunnel \"%s\": cannot set carrier %s: %s", t->cfg.name, on ? "on" : "off",
+			 strerror(-err));
+		return;
+	}
+	t->carrier = on;
+	log_notice("tunnel \"%s\": peer %s, carrier %s", t->cfg.name, on ? "alive" : "lost",
+		   on ? "up" : "down");
+}
+
+static const struct ip_addr *own_address(const struct tunnel_config *c, int family)
+{
+	for (size_t i = 0; i < c->n_addresses; i++)
+		if (c->addresses[i].addr.family == family)
+			return &c->addresses[i].addr;
+	return NULL;
+}
+
+/* The inner packet does not fit the underlay path: tell its sender, as a
+ * router would, instead of losing it silently. */
+static void tunnel_answer_too_big(struct tunnel *t, const struct pkt *p, uint16_t proto,
+				  uint32_t inner_mtu)
+{
+	struct pkt *icmp = t->d->tx_pkt;
+	int family = proto == GRE_PROTO_IPV4 ? AF_INET : AF_INET6;
+	const struct ip_addr *src = own_address(&t->cfg, family);
+	ssize_t n;
+
+	t->ctr.drops[DROP_TOO_BIG]++;
+	if (t->cfg.type != TUNNEL_TYPE_GRE || !src)
+		return;
+	pkt_reset(icmp);
+	n = inet_build_too_big(pkt_data(icmp), pkt_tailroom(icmp), p->buf + p->off, p->len, proto,
+			       inner_mtu, src);
+	if (n <= 0)
+		return;
+	icmp->len = (size_t)n;
+	if (tun_write(t->tun_fd, icmp) < 0)
+		t->ctr.drops[DROP_TUN_ERROR]++;
+}
+
+/* Bytes the underlay adds around an inner packet, for path MTU arithmetic. */
+static uint32_t tunnel_overhead(const struct tunnel *t)
+{
+	uint32_t o = (uint32_t)gre_header_len(&t->gre_tx);
+
+	if (t->cfg.mode == TUNNEL_MODE_SECURE)
+		o += UDP_HDR_LEN + DATA_HDR_LEN + NOISE_AUTHTAG_LEN + DATA_PAD_MULTIPLE - 1;
+	o += t->has_remote && t->remote.sa.sa_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	return o;
+}
+
+void tunnel_output(struct tunnel *t, struct pkt *p)
+{
+	uint16_t proto;
+	size_t inner_len = p->len;
+
+	if (t->cfg.type == TUNNEL_TYPE_GRETAP) {
+		proto = GRE_PROTO_TEB;
+	} else {
+		switch (p->len ? pkt_data(p)[0] >> 4 : 0) {
+		case 4: proto = GRE_PROTO_IPV4; break;
+		case 6: proto = GRE_PROTO_IPV6; break;
+		default:
+			t->ctr.drops[DROP_INNER_MALFORMED]++;
+			return;
+		}
+		if (t->cfg.clamp_mss)
+			inet_clamp_mss(pkt_data(p), p->len, proto,
+				       inet_mss_for_mtu(t->mtu, proto == GRE_PROTO_IPV4 ? AF_INET : AF_INET6));
+		if (t->path_mtu) {
+			uint32_t room = t->path_mtu > tunnel_overhead(t) ? t->path_mtu - tunnel_overhead(t) : 0;
+
+			if (p->len > room) {
+				tunnel_answer_too_big(t, p, proto, room);
+				return;
+			}
+		}
+	}
+	if (gre_encap(p, &t->gre_tx, proto) != 0) {
+		t->ctr.drops[DROP_BAD_LENGTH]++;
+		return;
+	}
+	if (t->cfg.mode == TUNNEL_MODE_PLAIN) {
+		int err = plain_send(t, p);
+
+		if (err == -EMSGSIZE && t->cfg.type == TUNNEL_TYPE_GRE) {
+			/* The kernel learned a smaller path MTU: remember it and answer. */
+			int pmtu = sock_path_mtu(t->cfg.remote.family, &t->cfg.local, &t->cfg.remote);
+
+			if (pmtu > 0) {
+				t->path_mtu = (uint32_t)pmtu;
+				log_ratelimited(&t->rl, LOG_LEVEL_NOTICE,
+						"tunnel \"%s\": underlay path MTU to the peer is %d", t->cfg.name, pmtu);
+			}
+			pkt_pull(p, gre_header_len(&t->gre_tx));
+			tunnel_answer_too_big(t, p, proto,
+					      t->path_mtu > tunnel_overhead(t) ? t->path_mtu - tunnel_overhead(t) : 576);
+			return;
+		}
+		if (err) {
+			t->ctr.drops[DROP_TX_ERROR]++;
+			return;
+		}
+	} else if (secure_send(t, p) != 0) {
+		return;
+	}
+	t->ctr.tx_packets++;
+	t->ctr.tx_bytes += inner_len;
+}
+
+void tunnel_gre_input(struct tunnel *t, struct pkt *p)
+{
+	uint16_t proto = 0;
+	enum gre_result r = gre_decap(p, &t->gre_rx, &proto);
+
+	if (r == GRE_KEEPALIVE) {
+		plain_keepalive_reply(t);
+		return;
+	}
+	if (r != GRE_OK) {
+		t->ctr.gre_drops[r]++;
+		log_ratelimited(&t->rl, LOG_LEVEL_DEBUG, "tunnel \"%s\": dropped GRE packet: %s",
+				t->cfg.name, gre_result_name(r));
+		return;
+	}
+	if (t->cfg.type == TUNNEL_TYPE_GRETAP) {
+		if (proto != GRE_PROTO_TEB || p->len < ETH_HDR_LEN) {
+			t->ctr.drops[DROP_INNER_MALFORMED]++;
+			return;
+		}
+	} else {
+		size_t ip_len;
+
+		if (proto == GRE_PROTO_TEB || inet_packet_len(pkt_data(p), p->len, proto, &ip_len) != 0) {
+			t->ctr.drops[DROP_INNER_MALFORMED]++;
+			return;
+		}
+		/* Secure mode pads the GRE packet to 16 bytes; the IP length says where it ends. */
+		p->len = ip_len;
+		if (t->cfg.mode == TUNNEL_MODE_PLAIN && plain_reflect_keepalive(t, p, proto))
+			return;
+	}
+	if (tun_write(t->tun_fd, p) < 0) {
+		t->ctr.drops[DROP_TUN_ERROR]++;
+		return;
+	}
+	t->ctr.rx_packets++;
+	t->ctr.rx_bytes += p->len;
+}

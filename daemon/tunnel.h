@@ -1,0 +1,104 @@
+/* daemon/tunnel.h: one tunnel at run time: its interface, its GRE state,
+ * its counters, and (secure mode) its peer.
+ */
+#ifndef GRESEC_DAEMON_TUNNEL_H
+#define GRESEC_DAEMON_TUNNEL_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/config.h"
+#include "daemon/log.h"
+#include "tunnel/gre.h"
+#include "tunnel/sock.h"
+
+struct gresecd;
+struct gre_socket;
+struct secure_peer;
+
+/* Drop reasons besides the GRE codec's own (enum gre_result). */
+enum drop_reason {
+	DROP_UNKNOWN_SOURCE,   /* underlay packet from an address that is not the peer */
+	DROP_BAD_LENGTH,       /* outer or inner length does not add up */
+	DROP_BAD_TYPE,         /* secure: unknown message type */
+	DROP_BAD_MAC,          /* secure: MAC1/MAC2 failed */
+	DROP_REPLAY,           /* secure: counter or timestamp already seen */
+	DROP_DECRYPT,          /* secure: authentication failed */
+	DROP_NO_SESSION,       /* secure: no keypair for the index, or expired */
+	DROP_RATE_LIMITED,     /* secure: handshake over the per-source rate */
+	DROP_HANDSHAKE,        /* secure: handshake message failed Noise processing */
+	DROP_TOO_BIG,          /* inner packet over the path MTU (ICMP sent back) */
+	DROP_TX_ERROR,         /* underlay send failed */
+	DROP_TUN_ERROR,        /* TUN/TAP write failed */
+	DROP_INNER_MALFORMED,  /* decapsulated packet is not valid for the link type */
+	DROP_REASON_MAX
+};
+
+const char *drop_reason_name(enum drop_reason r);
+
+struct tunnel_counters {
+	uint64_t rx_packets, rx_bytes;   /* inner packets written to the interface */
+	uint64_t tx_packets, tx_bytes;   /* inner packets sent to the peer */
+	uint64_t gre_drops[GRE_RESULT_MAX];
+	uint64_t drops[DROP_REASON_MAX];
+	uint64_t keepalives_sent, keepalives_received;
+};
+
+struct tunnel {
+	struct gresecd *d;
+	struct tunnel_config cfg;
+	int tun_fd;
+	int ifindex;
+	char ifname[IFNAMSIZ];
+	uint32_t mtu;
+	uint32_t path_mtu;           /* underlay path MTU learned from EMSGSIZE; 0 = unknown */
+	bool carrier;
+	ev_io tun_watcher;
+
+	struct gre_tx gre_tx;
+	struct gre_rx gre_rx;
+	union sockaddr_inet remote;  /* plain: the peer; secure: the current endpoint */
+	bool has_remote;
+
+	struct gre_socket *gre_sock; /* plain mode */
+	struct secure_peer *peer;    /* secure mode */
+
+	/* plain-mode GRE keepalives (Cisco-compatible) */
+	ev_timer keepalive_timer;
+	uint32_t keepalive_missed;
+
+	struct tunnel_counters ctr;
+	struct log_ratelimit rl;     /* per-tunnel log limiter for packet-path problems */
+	struct tunnel *next;
+};
+
+/* Create the interface, configure it and open the data path. */
+int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out);
+/* Remove what tunnel_create added (addresses and routes go with the interface). */
+void tunnel_destroy(struct tunnel *t);
+/* Apply changes that do not need a new interface; -EAGAIN if it must be recreated. */
+int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg);
+
+struct tunnel *tunnel_find(struct gresecd *d, const char *name);
+
+/* Deliver a decapsulated GRE packet (p holds the GRE header on).
+ * Shared by plain and secure receive. */
+void tunnel_gre_input(struct tunnel *t, struct pkt *p);
+
+/* Encapsulate and send one inner packet read from the interface. */
+void tunnel_output(struct tunnel *t, struct pkt *p);
+
+void tunnel_set_carrier(struct tunnel *t, bool on);
+
+/* Plain mode data path (daemon/plain.c). */
+int plain_start(struct tunnel *t);
+void plain_stop(struct tunnel *t);
+int plain_send(struct tunnel *t, struct pkt *p);
+/* Cisco-compatible GRE keepalives: (re)arm the timer after a config change,
+ * note our keepalive coming back, and reflect the peer's. */
+void plain_keepalive_reset(struct tunnel *t);
+void plain_keepalive_reply(struct tunnel *t);
+bool plain_reflect_keepalive(struct tunnel *t, struct pkt *p, uint16_t proto);
+
+#endif

@@ -1,0 +1,706 @@
+/* tests/unit/test_link_kernel.c: tun.c, netlink.c and sock.c against the
+ * real kernel, inside a private network namespace.
+ *
+ * Needs root (CAP_NET_ADMIN, CAP_NET_RAW) and /dev/net/tun; exits 77 (skip)
+ * otherwise.  Everything done here is read back independently with
+ * rtnetlink dumps, and disappears with the namespace when the test ends.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* unshare */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+#include <cmocka.h>
+
+#include "tunnel/netlink.h"
+#include "tunnel/sock.h"
+#include "tunnel/tun.h"
+#include "tunnel/wire.h"
+
+/* ---- small helpers ---- */
+
+static struct ip_addr ip(const char *s)
+{
+	struct ip_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = strchr(s, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(a.family, s, a.u.bytes), 1);
+	return a;
+}
+
+static struct ip_prefix pfx(const char *s, uint8_t len)
+{
+	struct ip_prefix p = { .addr = ip(s), .len = len };
+
+	return p;
+}
+
+static size_t alen(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static struct pkt *pkt_new(void)
+{
+	struct pkt *p = malloc(sizeof(*p));
+
+	assert_non_null(p);
+	pkt_reset(p);
+	return p;
+}
+
+/* ---- independent read-back through rtnetlink dumps ---- */
+
+struct link_info {
+	unsigned flags;
+	unsigned short type;
+	uint32_t mtu;
+	int carrier;            /* -1: attribute absent */
+};
+
+struct addr_rec {
+	int family;
+	uint8_t prefixlen, flags, scope;
+	bool has_local, has_address;
+	uint8_t local[16], address[16];
+};
+
+struct route_rec {
+	int family;
+	uint8_t dst_len, protocol, scope, table, type;
+	bool has_dst;
+	uint8_t dst[16];
+	uint32_t oif, priority;
+};
+
+enum { MAX_RECS = 64 };
+
+struct dump {
+	int ifindex;
+	struct link_info link;
+	struct addr_rec addrs[MAX_RECS];
+	struct route_rec routes[MAX_RECS];
+	unsigned n;
+};
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+
+	if (ifi->ifi_index != d->ifindex)
+		return MNL_CB_OK;
+	d->link.flags = ifi->ifi_flags;
+	d->link.type = ifi->ifi_type;
+	d->link.carrier = -1;
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+		if (mnl_attr_get_type(attr) == IFLA_MTU &&
+		    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			d->link.mtu = mnl_attr_get_u32(attr);
+		if (mnl_attr_get_type(attr) == IFLA_CARRIER &&
+		    mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
+			d->link.carrier = mnl_attr_get_u8(attr);
+	}
+	d->n++;
+	return MNL_CB_OK;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct addr_rec *r;
+
+	if ((int)ifa->ifa_index != d->ifindex || d->n >= MAX_RECS)
+		return MNL_CB_OK;
+	r = &d->addrs[d->n++];
+	memset(r, 0, sizeof(*r));
+	r->family = ifa->ifa_family;
+	r->prefixlen = ifa->ifa_prefixlen;
+	r->flags = ifa->ifa_flags;
+	r->scope = ifa->ifa_scope;
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+		uint16_t t = mnl_attr_get_type(attr);
+
+		if (mnl_attr_get_payload_len(attr) != alen(r->family))
+			continue;
+		if (t == IFA_LOCAL) {
+			r->has_local = true;
+			memcpy(r->local, mnl_attr_get_payload(attr), alen(r->family));
+		} else if (t == IFA_ADDRESS) {
+			r->has_address = true;
+			memcpy(r->address, mnl_attr_get_payload(attr), alen(r->family));
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump *d = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr;
+	struct route_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.family = rtm->rtm_family;
+	r.dst_len = rtm->rtm_dst_len;
+	r.protocol = rtm->rtm_protocol;
+	r.scope = rtm->rtm_scope;
+	r.table = rtm->rtm_table;
+	r.type = rtm->rtm_type;
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
+		switch (mnl_attr_get_type(attr)) {
+		case RTA_DST:
+			if (mnl_attr_get_payload_len(attr) == alen(r.family)) {
+				r.has_dst = true;
+				memcpy(r.dst, mnl_attr_get_payload(attr), alen(r.family));
+			}
+			break;
+		case RTA_OIF:
+			if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+				r.oif = mnl_attr_get_u32(attr);
+			break;
+		case RTA_PRIORITY:
+			if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+				r.priority = mnl_attr_get_u32(attr);
+			break;
+		case RTA_TABLE:
+			if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+				r.table = (uint8_t)mnl_attr_get_u32(attr);
+			break;
+		}
+	}
+	if ((int)r.oif == d->ifindex && d->n < MAX_RECS)
+		d->routes[d->n++] = r;
+	return MNL_CB_OK;
+}
+
+/* Dump (or get) type for family and run cb on each reply. */
+static void dump(uint16_t type, int family, int ifindex, mnl_cb_t cb, struct dump *d)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[32768];
+	struct mnl_socket *s;
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *g;
+	uint32_t seq = 4242, portid;
+	ssize_t n;
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->ifindex = ifindex;
+	s = mnl_socket_open(NETLINK_ROUTE);
+	assert_non_null(s);
+	assert_int_equal(mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID), 0);
+	portid = mnl_socket_get_portid(s);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	if (type == RTM_GETLINK) {
+		struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+		ifi->ifi_family = AF_UNSPEC;
+	} else {
+		g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+		g->rtgen_family = (uint8_t)family;
+	}
+	assert_true(mnl_socket_sendto(s, nlh, nlh->nlmsg_len) > 0);
+	do {
+		n = mnl_socket_recvfrom(s, buf, sizeof(buf));
+		assert_true(n > 0);
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, d);
+	} while (ret > MNL_CB_STOP);
+	assert_int_equal(ret, MNL_CB_STOP);
+	mnl_socket_close(s);
+}
+
+static struct link_info get_link(int ifindex)
+{
+	static struct dump d;
+
+	dump(RTM_GETLINK, AF_UNSPEC, ifindex, link_cb, &d);
+	assert_int_equal(d.n, 1);
+	return d.link;
+}
+
+static const struct addr_rec *find_addr(struct dump *d, int ifindex,
+					const struct ip_prefix *p)
+{
+	unsigned i;
+
+	dump(RTM_GETADDR, p->addr.family, ifindex, addr_cb, d);
+	for (i = 0; i < d->n; i++) {
+		const struct addr_rec *r = &d->addrs[i];
+		const uint8_t *local = r->has_local ? r->local : r->address;
+
+		if (r->family == p->addr.family && r->prefixlen == p->len &&
+		    memcmp(local, p->addr.u.bytes, alen(r->family)) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static const struct route_rec *find_route(struct dump *d, int ifindex,
+					  const struct ip_prefix *p)
+{
+	unsigned i;
+
+	dump(RTM_GETROUTE, p->addr.family, ifindex, route_cb, d);
+	for (i = 0; i < d->n; i++) {
+		const struct route_rec *r = &d->routes[i];
+
+		if (r->family == p->addr.family && r->dst_len == p->len &&
+		    r->has_dst && memcmp(r->dst, p->addr.u.bytes, alen(r->family)) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* ---- fixtures ---- */
+
+struct env {
+	struct nl_ctx nl;
+	int fd;
+	int ifindex;
+	char name[IFNAMSIZ];
+};
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	if (!e || nl_open(&e->nl) != 0)
+		return -1;
+	e->fd = tun_open("gst0", false, e->name);
+	if (e->fd < 0)
+		return -1;
+	e->ifindex = (int)if_nametoindex(e->name);
+	if (e->ifindex <= 0)
+		return -1;
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	close(e->fd);
+	nl_close(&e->nl);
+	free(e);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_tun_open(void **state)
+{
+	char name[IFNAMSIZ];
+	struct link_info li;
+	int fd, fd2, idx;
+
+	(void)state;
+	fd = tun_open("gstun9", false, name);
+	assert_true(fd >= 0);
+	assert_string_equal(name, "gstun9");
+	idx = (int)if_nametoindex(name);
+	assert_true(idx > 0);
+	li = get_link(idx);
+	assert_int_equal(li.type, ARPHRD_NONE);
+	assert_true(li.flags & IFF_POINTOPOINT);
+	assert_true(li.flags & IFF_NOARP);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+	/* taken: attached TUN, TUN asked as TAP, and a non-tun interface */
+	assert_int_equal(tun_open("gstun9", false, NULL), -EBUSY);
+	assert_int_equal(tun_open("gstun9", true, NULL), -EEXIST);
+	assert_int_equal(tun_open("lo", false, NULL), -EEXIST);
+	assert_int_equal(tun_open("lo", true, NULL), -EEXIST);
+	assert_int_equal(tun_open("0123456789abcdef", false, NULL), -EINVAL);
+
+	/* not persistent: gone with the fd */
+	close(fd);
+	assert_int_equal(if_nametoindex("gstun9"), 0);
+
+	/* TAP, and a kernel-chosen name */
+	fd = tun_open("gstap9", true, name);
+	assert_true(fd >= 0);
+	li = get_link((int)if_nametoindex(name));
+	assert_int_equal(li.type, ARPHRD_ETHER);
+	fd2 = tun_open(NULL, false, name);
+	assert_true(fd2 >= 0);
+	assert_memory_equal(name, "tun", 3);
+	assert_true(if_nametoindex(name) > 0);
+	close(fd2);
+	close(fd);
+	assert_int_equal(if_nametoindex("gstap9"), 0);
+}
+
+static void test_link_set_carrier(void **state)
+{
+	struct env *e = *state;
+	struct link_info li;
+	int err;
+
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, true), 0);
+	li = get_link(e->ifindex);
+	assert_int_equal(li.mtu, 1400);
+	assert_true(li.flags & IFF_UP);
+	assert_true(li.flags & IFF_MULTICAST);
+	assert_true(li.flags & IFF_POINTOPOINT);
+
+	err = tun_set_carrier(e->fd, false);
+	if (err == 0) {
+		assert_int_equal(get_link(e->ifindex).carrier, 0);
+		assert_int_equal(tun_set_carrier(e->fd, true), 0);
+		assert_int_equal(get_link(e->ifindex).carrier, 1);
+	} else {
+		print_message("TUNSETCARRIER unsupported here: %s\n", strerror(-err));
+	}
+
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 0, false), 0);
+	li = get_link(e->ifindex);
+	assert_false(li.flags & IFF_UP);
+	assert_int_equal(li.mtu, 1400);   /* 0 left it alone */
+
+	/* the kernel's refusal comes back as -errno */
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 20, true), -EINVAL);
+	assert_int_equal(nl_link_set(&e->nl, 999999, 1400, true), -ENODEV);
+}
+
+static void check_addr(struct env *e, const struct ip_prefix *p,
+		       const struct ip_addr *peer)
+{
+	static struct dump d;
+	const struct addr_rec *r;
+	const uint8_t *local, *remote;
+
+	r = find_addr(&d, e->ifindex, p);
+	assert_non_null(r);
+	if (p->addr.family == AF_INET6)
+		assert_true(r->flags & IFA_F_NODAD);
+	local = r->has_local ? r->local : r->address;
+	remote = r->address;
+	assert_memory_equal(local, p->addr.u.bytes, alen(p->addr.family));
+	assert_true(r->has_address);
+	assert_memory_equal(remote, peer ? peer->u.bytes : p->addr.u.bytes,
+			    alen(p->addr.family));
+}
+
+static void test_addresses(void **state)
+{
+	struct env *e = *state;
+	struct ip_prefix a4 = pfx("11.11.1.2", 30), a6 = pfx("2001:db8:1::2", 64);
+	struct ip_prefix b4 = pfx("198.51.100.7", 24), ll;
+	struct ip_addr p4 = ip("11.11.1.1"), p6 = ip("2001:db8:1::1");
+	const uint8_t iid[8] = { 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55 };
+	static struct dump d;
+
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, true), 0);
+	assert_int_equal(nl_addr_add(&e->nl, e->ifindex, &a4, &p4), 0);
+	assert_int_equal(nl_addr_add(&e->nl, e->ifindex, &a6, &p6), 0);
+	assert_int_equal(nl_addr_add(&e->nl, e->ifindex, &b4, NULL), 0);
+	assert_int_equal(nl_addr_add_ll6(&e->nl, e->ifindex, iid), 0);
+	check_addr(e, &a4, &p4);
+	check_addr(e, &a6, &p6);
+	check_addr(e, &b4, NULL);
+	nl_ll6_prefix(&ll, iid);
+	check_addr(e, &ll, NULL);
+	assert_int_equal(find_addr(&d, e->ifindex, &ll)->scope, RT_SCOPE_LINK);
+
+	/* EXCL: a second add reports -EEXIST */
+	assert_int_equal(nl_addr_add(&e->nl, e->ifindex, &a4, &p4), -EEXIST);
+	assert_int_equal(nl_addr_add(&e->nl, e->ifindex, &a6, &p6), -EEXIST);
+	assert_int_equal(nl_addr_add_ll6(&e->nl, e->ifindex, iid), -EEXIST);
+
+	/* the kernel made the point-to-point route to the peer's prefix */
+	{
+		struct ip_prefix net = pfx("11.11.1.0", 30);
+
+		assert_non_null(find_route(&d, e->ifindex, &net));
+	}
+
+	assert_int_equal(nl_addr_del(&e->nl, e->ifindex, &a4, &p4), 0);
+	assert_int_equal(nl_addr_del(&e->nl, e->ifindex, &a6, &p6), 0);
+	assert_int_equal(nl_addr_del(&e->nl, e->ifindex, &b4, NULL), 0);
+	assert_int_equal(nl_addr_del(&e->nl, e->ifindex, &ll, NULL), 0);
+	assert_null(find_addr(&d, e->ifindex, &a4));
+	assert_null(find_addr(&d, e->ifindex, &a6));
+	assert_null(find_addr(&d, e->ifindex, &b4));
+	assert_null(find_addr(&d, e->ifindex, &ll));
+	assert_int_equal(nl_addr_del(&e->nl, e->ifindex, &a4, &p4), -EADDRNOTAVAIL);
+	assert_true(nl_addr_del(&e->nl, e->ifindex, &a6, &p6) < 0);
+}
+
+static void test_routes(void **state)
+{
+	struct env *e = *state;
+	struct ip_prefix r4 = pfx("10.99.0.0", 16), r6 = pfx("2001:db8:99::", 48);
+	struct ip_prefix h4 = pfx("10.98.7.7", 32);
+	static struct dump d;
+	const struct route_rec *r;
+
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, true), 0);
+	assert_int_equal(nl_route_add(&e->nl, e->ifindex, &r4, 100), 0);
+	assert_int_equal(nl_route_add(&e->nl, e->ifindex, &r6, 0), 0);
+	assert_int_equal(nl_route_add(&e->nl, e->ifindex, &h4, 0), 0);
+
+	r = find_route(&d, e->ifindex, &r4);
+	assert_non_null(r);
+	assert_int_equal(r->protocol, RTPROT_STATIC);
+	assert_int_equal(r->scope, RT_SCOPE_LINK);
+	assert_int_equal(r->table, RT_TABLE_MAIN);
+	assert_int_equal(r->type, RTN_UNICAST);
+	assert_int_equal(r->priority, 100);
+	r = find_route(&d, e->ifindex, &r6);
+	assert_non_null(r);
+	assert_int_equal(r->protocol, RTPROT_STATIC);
+	assert_int_equal(r->table, RT_TABLE_MAIN);
+	assert_non_null(find_route(&d, e->ifindex, &h4));
+
+	assert_int_equal(nl_route_add(&e->nl, e->ifindex, &r4, 100), -EEXIST);
+	assert_int_equal(nl_route_add(&e->nl, e->ifindex, &r6, 0), -EEXIST);
+
+	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &r4, 100), 0);
+	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &r6, 0), 0);
+	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &h4, 0), 0);
+	assert_null(find_route(&d, e->ifindex, &r4));
+	assert_null(find_route(&d, e->ifindex, &r6));
+	assert_null(find_route(&d, e->ifindex, &h4));
+	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &r4, 100), -ESRCH);
+	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &r6, 0), -ESRCH);
+}
+
+static uint16_t csum(const uint8_t *d, size_t len)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		s += load_be16(d + i);
+	if (len & 1)
+		s += (uint32_t)d[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void wait_fd(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+}
+
+/* Packets through the device both ways, and the path MTU it sets. */
+static void test_tun_io(void **state)
+{
+	struct env *e = *state;
+	struct ip_prefix a4 = pfx("11.11.1.2", 30);
+	struct ip_addr p4 = ip("11.11.1.1");
+	union sockaddr_inet to, bound;
+	struct pkt *p = pkt_new(), *burst[4];
+	uint8_t *h, rbuf[64];
+	int s, i, n;
+	ssize_t r;
+	bool found = false;
+
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, true), 0);
+	assert_int_equal(nl_addr_add(&e->nl, e->ifindex, &a4, &p4), 0);
+	assert_int_equal(sock_path_mtu(AF_INET, NULL, &p4), 1400);
+
+	/* kernel -> device: a datagram to the peer comes out of tun_read */
+	s = sock_open_udp(AF_INET, &a4.addr, 0, NULL);
+	assert_true(s >= 0);
+	assert_int_equal(sock_local_addr(s, &bound), 0);
+	assert_int_equal(sockaddr_from_ip(&to, &p4, 9), 0);
+	assert_int_equal(sendto(s, "ping", 4, 0, &to.sa, sizeof(to.in)), 4);
+	for (i = 0; i < 20 && !found; i++) {
+		wait_fd(e->fd);
+		r = tun_read(e->fd, p);
+		assert_true(r > 0);
+		assert_int_equal(p->off, PKT_HEADROOM);
+		assert_int_equal(p->len, (size_t)r);
+		h = pkt_data(p);
+		/* skip IPv6 chatter (MLD, RS) the kernel sends on its own */
+		if (r != 32 || h[0] != 0x45 || h[9] != 17)
+			continue;
+		found = true;
+		assert_int_equal(load_be16(h + 2), 32);
+		assert_int_equal(load_be16(h + 6) & 0x4000, 0x4000);     /* DF */
+		assert_memory_equal(h + 12, a4.addr.u.bytes, 4);
+		assert_memory_equal(h + 16, p4.u.bytes, 4);
+		assert_int_equal(load_be16(h + 22), 9);
+		assert_memory_equal(h + 28, "ping", 4);
+	}
+	assert_true(found);
+
+	/* device -> kernel: a datagram from the peer written with tun_write */
+	pkt_reset(p);
+	h = pkt_data(p);
+	memset(h, 0, 33);
+	h[0] = 0x45;
+	store_be16(h + 2, 33);
+	h[8] = 64;
+	h[9] = 17;
+	memcpy(h + 12, p4.u.bytes, 4);
+	memcpy(h + 16, a4.addr.u.bytes, 4);
+	store_be16(h + 10, csum(h, 20));
+	store_be16(h + 20, 4321);
+	store_be16(h + 22, ntohs(bound.in.sin_port));
+	store_be16(h + 24, 13);          /* UDP checksum 0: none */
+	memcpy(h + 28, "hello", 5);
+	p->len = 33;
+	assert_int_equal(tun_write(e->fd, p), 33);
+	wait_fd(s);
+	assert_int_equal(recv(s, rbuf, sizeof(rbuf), 0), 5);
+	assert_memory_equal(rbuf, "hello", 5);
+
+	/* a burst read stops at "nothing waiting" */
+	for (i = 0; i < 4; i++)
+		burst[i] = pkt_new();
+	for (i = 0; i < 3; i++)
+		assert_int_equal(sendto(s, "burst", 5, 0, &to.sa, sizeof(to.in)), 5);
+	usleep(100000);
+	n = tun_read_burst(e->fd, burst, 4);
+	assert_true(n >= 3 && n <= 4);
+	assert_int_equal(tun_read_burst(e->fd, burst, 4), 0);
+	for (i = 0; i < 4; i++)
+		free(burst[i]);
+
+	close(s);
+	assert_int_equal(nl_addr_del(&e->nl, e->ifindex, &a4, &p4), 0);
+	free(p);
+}
+
+/* Raw GRE sockets over loopback: DF, TTL, the IPv4 header on receive. */
+static void test_gre_sockets(void **state)
+{
+	struct env *e = *state;
+	struct ip_addr lo4 = ip("127.0.0.1"), lo6 = ip("::1");
+	const uint8_t gre[8] = { 0x00, 0x00, 0x08, 0x00, 0x45, 0x00, 0x00, 0x04 };
+	union sockaddr_inet dst, src;
+	struct pkt *p = pkt_new(), *rx = pkt_new();
+	int tx, rcv, err = -1, n;
+	uint8_t *h;
+
+	assert_int_equal(nl_link_set(&e->nl, (int)if_nametoindex("lo"), 0, true), 0);
+
+	assert_int_equal(sock_open_gre(AF_INET, &lo4, "nonexistent0"), -ENODEV);
+	tx = sock_open_gre(AF_INET, &lo4, "lo");
+	assert_true(tx >= 0);
+	rcv = sock_open_gre(AF_INET, &lo4, NULL);
+	assert_true(rcv >= 0);
+	assert_int_equal(sock_set_ttl(tx, AF_INET, 7), 0);
+
+	memcpy(pkt_data(p), gre, sizeof(gre));
+	p->len = sizeof(gre);
+	assert_int_equal(sockaddr_from_ip(&dst, &lo4, 0), 0);
+	assert_int_equal(sock_send_batch(tx, &p, &dst, 1, &err), 1);
+	assert_int_equal(err, 0);
+	wait_fd(rcv);
+	n = sock_recv_batch(rcv, &rx, &src, 1);
+	assert_int_equal(n, 1);
+	assert_true(sockaddr_equal_addr(&src, &dst));
+	h = pkt_data(rx);
+	assert_int_equal(rx->len, 20 + sizeof(gre));
+	assert_int_equal(h[9], IPPROTO_GRE_NUM);
+	assert_int_equal(h[8], 7);                               /* TTL */
+	assert_int_equal(load_be16(h + 6) & 0x4000, 0x4000);     /* DF */
+	assert_int_equal(sock_strip_ipv4_header(rx), 0);
+	assert_int_equal(rx->len, sizeof(gre));
+	assert_memory_equal(pkt_data(rx), gre, sizeof(gre));
+	close(tx);
+	close(rcv);
+
+	/* IPv6: no outer header on receive */
+	tx = sock_open_gre(AF_INET6, &lo6, NULL);
+	assert_true(tx >= 0);
+	rcv = sock_open_gre(AF_INET6, NULL, "");
+	assert_true(rcv >= 0);
+	assert_int_equal(sockaddr_from_ip(&dst, &lo6, 0), 0);
+	assert_int_equal(sock_send_batch(tx, &p, &dst, 1, &err), 1);
+	assert_int_equal(err, 0);
+	wait_fd(rcv);
+	assert_int_equal(sock_recv_batch(rcv, &rx, &src, 1), 1);
+	assert_true(sockaddr_equal_addr(&src, &dst));
+	assert_int_equal(rx->len, sizeof(gre));
+	assert_memory_equal(pkt_data(rx), gre, sizeof(gre));
+	close(tx);
+	close(rcv);
+	free(p);
+	free(rx);
+}
+
+static void test_link_delete(void **state)
+{
+	struct env *e = *state;
+	char name[IFNAMSIZ];
+	int fd;
+
+	fd = tun_open("gsdel0", false, name);
+	assert_true(fd >= 0);
+	assert_true(if_nametoindex("gsdel0") > 0);
+	assert_int_equal(nl_link_delete_by_name(&e->nl, "gsdel0"), 0);
+	assert_int_equal(if_nametoindex("gsdel0"), 0);
+	assert_int_equal(nl_link_delete_by_name(&e->nl, "gsdel0"), -ENODEV);
+	close(fd);
+	/* and the name is free again for a fresh device */
+	fd = tun_open("gsdel0", true, name);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tun_open),
+		cmocka_unit_test_setup_teardown(test_link_set_carrier, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tun_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gre_sockets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_delete, setup, teardown),
+	};
+	int fd;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_link_kernel: needs root (CAP_NET_ADMIN): skipped\n");
+		return 77;
+	}
+	if (unshare(CLONE_NEWNET) != 0) {
+		fprintf(stderr, "test_link_kernel: unshare(CLONE_NEWNET): %s: skipped\n",
+			strerror(errno));
+		return 77;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "test_link_kernel: /dev/net/tun: %s: skipped\n",
+			strerror(errno));
+		return 77;
+	}
+	close(fd);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,395 @@
+/* tunnel/sock.c: underlay sockets, batched I/O, socket address helpers. */
+/* recvmmsg/sendmmsg */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include "tunnel/sock.h"
+#include "tunnel/wire.h"
+
+int sockaddr_from_ip(union sockaddr_inet *sa, const struct ip_addr *ip,
+		     uint16_t port)
+{
+	memset(sa, 0, sizeof(*sa));
+	switch (ip->family) {
+	case AF_INET:
+		sa->in.sin_family = AF_INET;
+		sa->in.sin_port = htons(port);
+		sa->in.sin_addr = ip->u.v4;
+		return 0;
+	case AF_INET6:
+		sa->in6.sin6_family = AF_INET6;
+		sa->in6.sin6_port = htons(port);
+		sa->in6.sin6_addr = ip->u.v6;
+		return 0;
+	default:
+		return -EAFNOSUPPORT;
+	}
+}
+
+int sockaddr_to_ip(const union sockaddr_inet *sa, struct ip_addr *ip,
+		   uint16_t *port)
+{
+	memset(ip, 0, sizeof(*ip));
+	switch (sa->sa.sa_family) {
+	case AF_INET:
+		ip->family = AF_INET;
+		ip->u.v4 = sa->in.sin_addr;
+		if (port)
+			*port = ntohs(sa->in.sin_port);
+		return 0;
+	case AF_INET6:
+		ip->family = AF_INET6;
+		ip->u.v6 = sa->in6.sin6_addr;
+		if (port)
+			*port = ntohs(sa->in6.sin6_port);
+		return 0;
+	default:
+		ip->family = AF_UNSPEC;
+		return -EAFNOSUPPORT;
+	}
+}
+
+bool sockaddr_equal_addr(const union sockaddr_inet *a,
+			 const union sockaddr_inet *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	switch (a->sa.sa_family) {
+	case AF_INET:
+		return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	case AF_INET6:
+		return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr,
+			      sizeof(struct in6_addr)) == 0 &&
+		       a->in6.sin6_scope_id == b->in6.sin6_scope_id;
+	default:
+		return false;
+	}
+}
+
+bool sockaddr_equal(const union sockaddr_inet *a, const union sockaddr_inet *b)
+{
+	if (!sockaddr_equal_addr(a, b))
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_port == b->in.sin_port;
+	return a->in6.sin6_port == b->in6.sin6_port;
+}
+
+socklen_t sockaddr_len(const union sockaddr_inet *sa)
+{
+	switch (sa->sa.sa_family) {
+	case AF_INET:
+		return sizeof(struct sockaddr_in);
+	case AF_INET6:
+		return sizeof(struct sockaddr_in6);
+	default:
+		return 0;
+	}
+}
+
+const char *sockaddr_format(const union sockaddr_inet *sa, char *buf,
+			    size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!len)
+		return buf;
+	switch (sa->sa.sa_family) {
+	case AF_INET:
+		if (!inet_ntop(AF_INET, &sa->in.sin_addr, ip, sizeof(ip)))
+			break;
+		snprintf(buf, len, "%s:%u", ip, ntohs(sa->in.sin_port));
+		return buf;
+	case AF_INET6:
+		if (!inet_ntop(AF_INET6, &sa->in6.sin6_addr, ip, sizeof(ip)))
+			break;
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(sa->in6.sin6_port));
+		return buf;
+	default:
+		break;
+	}
+	snprintf(buf, len, "?");
+	return buf;
+}
+
+static int setopt_int(int fd, int level, int name, int val)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Big buffers absorb bursts between event loop turns.  The FORCE variants
+ * pass net.core.*mem_max when privileged; otherwise take what is allowed. */
+static int set_buffers(int fd)
+{
+	int err;
+
+	if (setopt_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, SOCK_BUF_BYTES) < 0) {
+		err = setopt_int(fd, SOL_SOCKET, SO_RCVBUF, SOCK_BUF_BYTES);
+		if (err)
+			return err;
+	}
+	if (setopt_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, SOCK_BUF_BYTES) < 0) {
+		err = setopt_int(fd, SOL_SOCKET, SO_SNDBUF, SOCK_BUF_BYTES);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int set_df(int fd, int family)
+{
+	if (family == AF_INET)
+		return setopt_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+	return setopt_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO);
+}
+
+/* local: NULL/AF_UNSPEC means the wildcard of family. */
+static int bind_addr(union sockaddr_inet *sa, int family,
+		     const struct ip_addr *local, uint16_t port)
+{
+	struct ip_addr any;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!local || local->family == AF_UNSPEC) {
+		memset(&any, 0, sizeof(any));
+		any.family = family;
+		local = &any;
+	}
+	if (local->family != family)
+		return -EINVAL;
+	return sockaddr_from_ip(sa, local, port);
+}
+
+static int open_bound(int family, int type, int proto,
+		      const struct ip_addr *local, uint16_t port,
+		      const char *device)
+{
+	union sockaddr_inet sa;
+	int fd, err;
+
+	err = bind_addr(&sa, family, local, port);
+	if (err)
+		return err;
+	if (device && strlen(device) >= IFNAMSIZ)
+		return -EINVAL;
+
+	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	if (fd < 0)
+		return -errno;
+	if (type == SOCK_DGRAM) {
+		err = setopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+		if (!err && family == AF_INET6)
+			err = setopt_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+		if (err)
+			goto fail;
+	}
+	if (device && device[0] &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device,
+		       (socklen_t)strlen(device) + 1) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = set_df(fd, family);
+	if (!err)
+		err = set_buffers(fd);
+	if (err)
+		goto fail;
+	if (bind(fd, &sa.sa, sockaddr_len(&sa)) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return err;
+}
+
+int sock_open_gre(int family, const struct ip_addr *local, const char *device)
+{
+	return open_bound(family, SOCK_RAW, IPPROTO_GRE_NUM, local, 0, device);
+}
+
+int sock_open_udp(int family, const struct ip_addr *local, uint16_t port,
+		  const char *device)
+{
+	return open_bound(family, SOCK_DGRAM, IPPROTO_UDP, local, port, device);
+}
+
+int sock_set_ttl(int fd, int family, int ttl)
+{
+	if (ttl != -1 && (ttl < 1 || ttl > 255))
+		return -EINVAL;
+	if (family == AF_INET)
+		return setopt_int(fd, IPPROTO_IP, IP_TTL, ttl);
+	if (family == AF_INET6)
+		return setopt_int(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
+	return -EAFNOSUPPORT;
+}
+
+int sock_local_addr(int fd, union sockaddr_inet *out)
+{
+	socklen_t len = sizeof(*out);
+
+	memset(out, 0, sizeof(*out));
+	if (getsockname(fd, &out->sa, &len) < 0)
+		return -errno;
+	return 0;
+}
+
+int sock_strip_ipv4_header(struct pkt *p)
+{
+	const uint8_t *h;
+	size_t ihl, total;
+
+	if (p->len < IPV4_HDR_LEN)
+		return -EBADMSG;
+	h = pkt_data(p);
+	if ((h[0] >> 4) != 4)
+		return -EBADMSG;
+	ihl = (size_t)(h[0] & 0x0f) * 4;
+	total = load_be16(h + 2);
+	if (ihl < IPV4_HDR_LEN || total < ihl || total > p->len)
+		return -EBADMSG;
+	p->len = total;
+	pkt_pull(p, ihl);
+	return 0;
+}
+
+int sock_recv_batch(int fd, struct pkt **pkts, union sockaddr_inet *src,
+		    unsigned n)
+{
+	struct mmsghdr msgs[SOCK_BATCH_MAX];
+	struct iovec iov[SOCK_BATCH_MAX];
+	unsigned i;
+	int r;
+
+	if (n > SOCK_BATCH_MAX)
+		n = SOCK_BATCH_MAX;
+	if (!n)
+		return 0;
+	memset(msgs, 0, sizeof(msgs[0]) * n);
+	for (i = 0; i < n; i++) {
+		pkt_reset(pkts[i]);
+		iov[i].iov_base = pkts[i]->buf + PKT_HEADROOM;
+		iov[i].iov_len = PKT_MAX_PAYLOAD;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		if (src) {
+			msgs[i].msg_hdr.msg_name = &src[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
+		}
+	}
+	do {
+		r = recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+	for (i = 0; i < (unsigned)r; i++) {
+		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			pkts[i]->len = 0;
+		else
+			pkts[i]->len = msgs[i].msg_len;
+	}
+	return r;
+}
+
+int sock_send_batch(int fd, struct pkt **pkts, const union sockaddr_inet *dst,
+		    unsigned n, int *first_errno)
+{
+	struct mmsghdr msgs[SOCK_BATCH_MAX];
+	struct iovec iov[SOCK_BATCH_MAX];
+	unsigned done = 0, i, chunk;
+	int r, first = 0;
+
+	while (done < n) {
+		chunk = n - done;
+		if (chunk > SOCK_BATCH_MAX)
+			chunk = SOCK_BATCH_MAX;
+		memset(msgs, 0, sizeof(msgs[0]) * chunk);
+		for (i = 0; i < chunk; i++) {
+			struct pkt *p = pkts[done + i];
+
+			iov[i].iov_base = pkt_data(p);
+			iov[i].iov_len = p->len;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			if (dst) {
+				msgs[i].msg_hdr.msg_name = (void *)&dst[done + i];
+				msgs[i].msg_hdr.msg_namelen = sockaddr_len(&dst[done + i]);
+			}
+		}
+		r = sendmmsg(fd, msgs, chunk, MSG_DONTWAIT);
+		if (r > 0) {
+			done += (unsigned)r;
+			continue;
+		}
+		/* r <= 0: msgs[0] of this chunk failed (sendmmsg reports a
+		 * failure only when it is the first message). */
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (!first)
+				first = EAGAIN;
+			break;
+		}
+		if (!first)
+			first = errno;
+		done++;     /* this packet is refused: drop it, go on */
+	}
+	if (first_errno)
+		*first_errno = first;
+	return (int)done;
+}
+
+int sock_path_mtu(int family, const struct ip_addr *local,
+		  const struct ip_addr *remote)
+{
+	union sockaddr_inet la, ra;
+	socklen_t optlen;
+	int fd, err, mtu = 0;
+
+	if (!remote || remote->family != family)
+		return -EINVAL;
+	err = bind_addr(&la, family, local, 0);
+	if (err)
+		return err;
+	/* Any port: connecting a UDP socket only looks the route up. */
+	err = sockaddr_from_ip(&ra, remote, 9);
+	if (err)
+		return err;
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	err = set_df(fd, family);
+	if (err)
+		goto out;
+	if (local && local->family != AF_UNSPEC &&
+	    bind(fd, &la.sa, sockaddr_len(&la)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (connect(fd, &ra.sa, sockaddr_len(&ra)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	optlen = sizeof(mtu);
+	if (family == AF_INET)
+		err = getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &optlen);
+	else
+		err = getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &optlen);
+	err = err < 0 ? -errno : mtu;
+out:
+	close(fd);
+	return err;
+}

@@ -1,0 +1,109 @@
+/* tunnel/sock.h: underlay sockets (raw IP protocol 47 and UDP), batched
+ * I/O and socket address helpers.
+ *
+ * All sockets are nonblocking and close-on-exec and send with DF set (the
+ * kernel's path MTU discovery: an oversized send fails with EMSGSIZE
+ * instead of fragmenting).  Functions return >= 0 or -errno; nothing here
+ * logs.
+ */
+#ifndef GRESEC_TUNNEL_SOCK_H
+#define GRESEC_TUNNEL_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "conf/config.h"
+#include "tunnel/pkt.h"
+
+union sockaddr_inet {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+enum {
+	SOCK_BATCH_MAX = 64,            /* packets per recvmmsg/sendmmsg */
+	SOCK_BUF_BYTES = 4 << 20,       /* SO_RCVBUF/SO_SNDBUF wish */
+	SOCKADDR_STRLEN = 56,           /* "[" INET6_ADDRSTRLEN "]:65535" */
+};
+
+/* ---- address helpers (pure) ---- */
+
+/* Fill sa (zeroed first) from an AF_INET/AF_INET6 address and a port in
+ * host order.  Returns 0, or -EAFNOSUPPORT for any other family. */
+int sockaddr_from_ip(union sockaddr_inet *sa, const struct ip_addr *ip,
+		     uint16_t port);
+
+/* Address and port (host order, port may be NULL) out of sa.  0 or
+ * -EAFNOSUPPORT. */
+int sockaddr_to_ip(const union sockaddr_inet *sa, struct ip_addr *ip,
+		   uint16_t *port);
+
+/* Same family and address (ports ignored). */
+bool sockaddr_equal_addr(const union sockaddr_inet *a,
+			 const union sockaddr_inet *b);
+
+/* Same family, address and port. */
+bool sockaddr_equal(const union sockaddr_inet *a, const union sockaddr_inet *b);
+
+/* sizeof the family's sockaddr, 0 for another family. */
+socklen_t sockaddr_len(const union sockaddr_inet *sa);
+
+/* "1.2.3.4:5", "[::1]:5" ("?" for another family); always terminated when
+ * len > 0, truncated to fit.  Returns buf. */
+const char *sockaddr_format(const union sockaddr_inet *sa, char *buf,
+			    size_t len);
+
+/* ---- sockets ---- */
+
+/* Raw socket for IP protocol 47 of `family`, bound to local (NULL or
+ * AF_UNSPEC: any) and to `device` ("" or NULL: none).  DF set, big buffers
+ * (SO_*BUFFORCE when privileged).  Note: an AF_INET raw socket receives the
+ * outer IPv4 header in front of GRE (see sock_strip_ipv4_header); an
+ * AF_INET6 one does not.  Returns the fd or -errno. */
+int sock_open_gre(int family, const struct ip_addr *local, const char *device);
+
+/* UDP socket bound to local (NULL/AF_UNSPEC: any) and port (host order, 0:
+ * ephemeral), SO_REUSEADDR, DF set, IPV6_V6ONLY for AF_INET6 so an IPv4
+ * and an IPv6 socket can share the port.  Returns the fd or -errno. */
+int sock_open_udp(int family, const struct ip_addr *local, uint16_t port,
+		  const char *device);
+
+/* Unicast TTL / hop limit 1..255, or -1 for the system default.  0 or -errno. */
+int sock_set_ttl(int fd, int family, int ttl);
+
+/* The local address and port the socket is bound to. 0 or -errno. */
+int sock_local_addr(int fd, union sockaddr_inet *out);
+
+/* Validate the outer IPv4 header at the front of p (version 4, IHL >= 5,
+ * IHL*4 <= total length <= p->len), trim p to the total length and pull
+ * the header so p starts at the payload.  0, or -EBADMSG leaving p as it
+ * was. */
+int sock_strip_ipv4_header(struct pkt *p);
+
+/* Receive up to n (at most SOCK_BATCH_MAX per call) datagrams, each into
+ * pkts[i] at PKT_HEADROOM with len set, and its source into src[i] (src
+ * may be NULL).  A datagram that did not fit gets len 0.  Returns the
+ * count (0 when nothing is waiting) or -errno. */
+int sock_recv_batch(int fd, struct pkt **pkts, union sockaddr_inet *src,
+		    unsigned n);
+
+/* Send pkts[i] to dst[i] (dst NULL: the connected peer), in order.
+ * Returns the number of packets done from the front: each was sent, or
+ * refused by the kernel with a per-packet error (EMSGSIZE, ENETUNREACH,
+ * ...) and dropped.  The return is < n only when the socket would block:
+ * pkts[ret..n) were not tried, retry them when writable.  *first_errno
+ * (may be NULL) is the first error met, EAGAIN included, or 0. */
+int sock_send_batch(int fd, struct pkt **pkts, const union sockaddr_inet *dst,
+		    unsigned n, int *first_errno);
+
+/* The kernel's current path MTU from local (NULL/AF_UNSPEC: any) to remote
+ * (IP_MTU/IPV6_MTU of a connected UDP socket; nothing is sent).  Returns
+ * the MTU or -errno. */
+int sock_path_mtu(int family, const struct ip_addr *local,
+		  const struct ip_addr *remote);
+
+#endif
