@@ -1,0 +1,1630 @@
+/* conf/config.c: libconfig file -> validated struct gresec_config.
+ *
+ * Three passes: libconfig parses the text (syntax errors stop here), one
+ * parse helper per setting checks type and range and quotes the bad value,
+ * then cross-field rules run per tunnel and across tunnels.  Every problem is
+ * reported, one message each, as "FILE:LINE: tunnel \"NAME\": SETTING: ...".
+ *
+ * libconfig 1.5 silently truncates integer literals that do not fit in 32
+ * bits (4294967296 becomes 0), so the text is first copied with an `L`
+ * suffix added to such literals; the range checks then see the real value.
+ * @include is refused: the daemon reads exactly one file.
+ */
+#include "conf/config.h"
+#include "tunnel/wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#define CONF_MAX_FILE_SIZE  (1024 * 1024)
+#define QUOTE_MAX           64    /* bytes of a bad value quoted in a message */
+#define BIG_NOTES           16
+
+enum {
+	DEFAULT_TTL = 64,
+	DEFAULT_KEEPALIVE_RETRIES = 3,
+	MTU_MIN = 68,
+	MTU_MIN_IPV6 = 1280,
+	MTU_MAX = 65535,
+	ETHERNET_MTU = 1500,
+	KEEPALIVE_MAX = 32767,          /* Cisco's range for "keepalive <period>" */
+	TIMER_OVERRIDE_MAX = 86400,
+};
+
+/* An integer literal too large even for 64 bits, replaced by the clamp
+ * before parsing; kept so the message can quote what the user wrote. */
+struct big_note {
+	int line;
+	bool used;
+	char text[48];
+};
+
+struct loader {
+	const char *name;
+	conf_report_fn report;
+	void *report_ctx;
+	unsigned n_errors;
+	struct big_note big[BIG_NOTES];
+	size_t n_big;
+};
+
+/* ---- messages ---- */
+
+static void default_report(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void problem(struct loader *L, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void problem(struct loader *L, int line, const char *fmt, ...)
+{
+	char body[1024];
+	char msg[PATH_MAX + sizeof(body) + 32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	L->n_errors++;
+	if (line > 0)
+		snprintf(msg, sizeof(msg), "%s:%d: %s", L->name, line, body);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s", L->name, body);
+	L->report(L->report_ctx, msg);
+}
+
+/* A printable, quoted copy of an untrusted string for messages. */
+struct qbuf {
+	char s[QUOTE_MAX * 4 + 8];
+};
+
+static const char *quote(struct qbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+
+	b->s[o++] = '"';
+	for (i = 0; s[i] && i < QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			b->s[o++] = '\\';
+			b->s[o++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			b->s[o++] = '\\';
+			b->s[o++] = 'x';
+			b->s[o++] = hex[c >> 4];
+			b->s[o++] = hex[c & 15];
+		} else {
+			b->s[o++] = (char)c;
+		}
+	}
+	b->s[o++] = '"';
+	if (s[i]) {
+		memcpy(b->s + o, "...", 3);
+		o += 3;
+	}
+	b->s[o] = '\0';
+	return b->s;
+}
+
+/* ---- small helpers shared with the CLI ---- */
+
+int conf_parse_ip_addr(const char *s, struct ip_addr *out)
+{
+	struct ip_addr a;
+
+	memset(&a, 0, sizeof(a));
+	memset(out, 0, sizeof(*out));
+	if (!s || !*s || strlen(s) >= INET6_ADDRSTRLEN)
+		return -1;
+	if (inet_pton(AF_INET, s, &a.u.v4) == 1)
+		a.family = AF_INET;
+	else if (inet_pton(AF_INET6, s, &a.u.v6) == 1)
+		a.family = AF_INET6;
+	else
+		return -1;
+	*out = a;
+	return 0;
+}
+
+int conf_parse_prefix(const char *s, struct ip_prefix *out)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash, *p;
+	struct ip_prefix pf;
+	unsigned len = 0, max;
+	size_t alen;
+
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return -1;
+	slash = strchr(s, '/');
+	if (!slash)
+		return -1;
+	alen = (size_t)(slash - s);
+	if (alen == 0 || alen >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	memset(&pf, 0, sizeof(pf));
+	if (conf_parse_ip_addr(addr, &pf.addr) < 0)
+		return -1;
+	/* 1..3 plain digits: no sign, no blanks, nothing after them */
+	p = slash + 1;
+	if (*p == '\0' || strlen(p) > 3)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		len = len * 10 + (unsigned)(*p - '0');
+	}
+	max = pf.addr.family == AF_INET ? 32 : 128;
+	if (len > max)
+		return -1;
+	pf.len = (uint8_t)len;
+	*out = pf;
+	return 0;
+}
+
+bool conf_ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	switch (a->family) {
+	case AF_INET:
+		return memcmp(&a->u.v4, &b->u.v4, sizeof(a->u.v4)) == 0;
+	case AF_INET6:
+		return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
+	default:
+		return true;
+	}
+}
+
+const char *conf_ip_addr_str(const struct ip_addr *a, char *buf, size_t len)
+{
+	if (len == 0)
+		return buf;
+	if (a->family == AF_UNSPEC || !inet_ntop(a->family, &a->u, buf, (socklen_t)len))
+		snprintf(buf, len, "%s", a->family == AF_UNSPEC ? "any" : "?");
+	return buf;
+}
+
+const char *conf_mode_name(enum tunnel_mode m)
+{
+	return m == TUNNEL_MODE_SECURE ? "secure" : "plain";
+}
+
+const char *conf_type_name(enum tunnel_type t)
+{
+	return t == TUNNEL_TYPE_GRETAP ? "gretap" : "gre";
+}
+
+static const char *const log_level_names[] = {
+	[LOG_LEVEL_ERR] = "err",
+	[LOG_LEVEL_WARN] = "warning",
+	[LOG_LEVEL_NOTICE] = "notice",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+int conf_log_level_parse(const char *s, enum log_level *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(log_level_names) / sizeof(log_level_names[0]); i++) {
+		if (strcmp(s, log_level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *conf_log_level_name(enum log_level l)
+{
+	if ((unsigned)l < sizeof(log_level_names) / sizeof(log_level_names[0]))
+		return log_level_names[l];
+	return "?";
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : family == AF_INET6 ? "IPv6" : "unspecified";
+}
+
+static size_t addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool prefix_host_bits_zero(const struct ip_prefix *p, struct ip_prefix *masked)
+{
+	size_t n = addr_len(p->addr.family), i;
+	bool zero = true;
+
+	*masked = *p;
+	for (i = 0; i < n; i++) {
+		unsigned bits = p->len > i * 8 ? p->len - i * 8 : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		if (p->addr.u.bytes[i] & (uint8_t)~mask)
+			zero = false;
+		masked->addr.u.bytes[i] &= mask;
+	}
+	return zero;
+}
+
+static bool addr_is_unicast(const struct ip_addr *a)
+{
+	if (a->family == AF_INET) {
+		uint8_t first = a->u.bytes[0];
+
+		return a->u.v4.s_addr != htonl(INADDR_ANY) && a->u.v4.s_addr != htonl(INADDR_BROADCAST) &&
+		       (first & 0xf0) != 0xe0;
+	}
+	return !IN6_IS_ADDR_UNSPECIFIED(&a->u.v6) && !IN6_IS_ADDR_MULTICAST(&a->u.v6);
+}
+
+/* Linux dev_valid_name() plus no control characters, so names print safely. */
+static bool ifname_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '/' || c == ':' || c <= ' ' || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* ---- MTU ---- */
+
+uint32_t conf_default_mtu(const struct tunnel_config *t)
+{
+	int family = t->local.family != AF_UNSPEC ? t->local.family : t->remote.family;
+	/* unknown underlay (secure responder waiting for a roaming peer): the
+	 * peer may come over either family, so assume the larger IPv6 header */
+	uint32_t ip = family == AF_INET ? IPV4_HDR_LEN : IPV6_HDR_LEN;
+	uint32_t gre = GRE_BASE_LEN;
+	uint32_t eth = t->type == TUNNEL_TYPE_GRETAP ? ETH_HDR_LEN : 0;
+	uint32_t budget;
+
+	if (t->checksum)
+		gre += GRE_OPT_LEN;
+	if (t->has_ikey || t->has_okey)
+		gre += GRE_OPT_LEN;
+	if (t->sequence)
+		gre += GRE_OPT_LEN;
+
+	if (t->mode == TUNNEL_MODE_PLAIN)
+		return ETHERNET_MTU - ip - gre - eth;
+
+	/* Secure: IP | UDP | data header | seal(GRE packet + padding) | tag.
+	 * The sealed GRE packet (GRE header, Ethernet header for gretap, inner
+	 * packet) is padded up to a multiple of 16, so its largest size is the
+	 * room left in 1500 bytes rounded DOWN to 16: then even a fully padded
+	 * packet of MTU bytes fits.  IPv4: 1500-20-8-16-16 = 1440 (already a
+	 * multiple) - 4 = 1436; IPv6: 1500-40-8-16-16 = 1420 -> 1408 - 4 = 1404.
+	 * (Rounding the MTU itself instead would overflow: 1416 -> 1408, +4 GRE
+	 * = 1412, padded to 1424 > 1420.) */
+	budget = ETHERNET_MTU - ip - UDP_HDR_LEN - DATA_HDR_LEN - NOISE_AUTHTAG_LEN;
+	budget -= budget % DATA_PAD_MULTIPLE;
+	return budget - gre - eth;
+}
+
+/* ---- equality for reload ---- */
+
+static bool prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	return a->len == b->len && conf_ip_addr_equal(&a->addr, &b->addr);
+}
+
+bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config *b)
+{
+	size_t i;
+
+	if (strcmp(a->name, b->name) || strcmp(a->description, b->description) ||
+	    a->mode != b->mode || a->type != b->type ||
+	    !conf_ip_addr_equal(&a->local, &b->local) || !conf_ip_addr_equal(&a->remote, &b->remote) ||
+	    strcmp(a->device, b->device))
+		return false;
+	if (a->n_addresses != b->n_addresses || a->n_peer_addresses != b->n_peer_addresses ||
+	    a->n_routes != b->n_routes)
+		return false;
+	for (i = 0; i < a->n_addresses && i < CONF_MAX_ADDRESSES; i++)
+		if (!prefix_equal(&a->addresses[i], &b->addresses[i]))
+			return false;
+	for (i = 0; i < a->n_peer_addresses && i < CONF_MAX_ADDRESSES; i++)
+		if (!conf_ip_addr_equal(&a->peer_addresses[i], &b->peer_addresses[i]))
+			return false;
+	for (i = 0; i < a->n_routes && i < CONF_MAX_ROUTES; i++)
+		if (!prefix_equal(&a->routes[i], &b->routes[i]))
+			return false;
+	if (a->mtu != b->mtu || a->ttl != b->ttl ||
+	    a->has_ikey != b->has_ikey || a->has_okey != b->has_okey ||
+	    (a->has_ikey && a->ikey != b->ikey) || (a->has_okey && a->okey != b->okey) ||
+	    a->checksum != b->checksum || a->sequence != b->sequence || a->clamp_mss != b->clamp_mss ||
+	    a->keepalive_interval != b->keepalive_interval || a->keepalive_retries != b->keepalive_retries)
+		return false;
+	if (strcmp(a->private_key_file, b->private_key_file) ||
+	    strcmp(a->preshared_key_file, b->preshared_key_file) ||
+	    sodium_memcmp(a->peer_public_key, b->peer_public_key, CONF_KEY_LEN) != 0 ||
+	    a->port != b->port || a->remote_port != b->remote_port ||
+	    a->persistent_keepalive != b->persistent_keepalive ||
+	    a->rekey_after_time != b->rekey_after_time || a->reject_after_time != b->reject_after_time ||
+	    a->keepalive_timeout != b->keepalive_timeout)
+		return false;
+	return true;
+}
+
+/* ---- pre-pass: refuse @include, widen 64-bit integer literals ---- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *np;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_xdigit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* Copy text, appending L to integer literals outside 32 bits (libconfig
+ * 1.5 truncates them) and clamping ones outside 64 bits.  Comments and
+ * strings are copied untouched; the line structure never changes. */
+static char *widen_literals(struct loader *L, const char *text)
+{
+	struct sbuf b = { 0 };
+	size_t i = 0;
+	int line = 1;
+
+	sb_put(&b, "", 0);
+	while (text[i] && !b.oom) {
+		char c = text[i];
+		size_t start = i;
+
+		if (c == '\n') {
+			line++;
+			i++;
+		} else if (c == '#' || (c == '/' && text[i + 1] == '/')) {
+			while (text[i] && text[i] != '\n')
+				i++;
+		} else if (c == '/' && text[i + 1] == '*') {
+			i += 2;
+			while (text[i] && !(text[i] == '*' && text[i + 1] == '/')) {
+				if (text[i] == '\n')
+					line++;
+				i++;
+			}
+			if (text[i])
+				i += 2;
+		} else if (c == '"') {
+			i++;
+			while (text[i] && text[i] != '"') {
+				if (text[i] == '\\' && text[i + 1])
+					i++;
+				if (text[i] == '\n')
+					line++;
+				i++;
+			}
+			if (text[i])
+				i++;
+		} else if (is_alpha(c) || c == '*' || c == '_') {
+			while (is_alpha(text[i]) || is_digit(text[i]) || text[i] == '-' ||
+			       text[i] == '_' || text[i] == '*')
+				i++;
+		} else if (c == '.' && is_digit(text[i + 1])) {
+			goto fraction;
+		} else if (c == '0' && (text[i + 1] == 'x' || text[i + 1] == 'X') && is_xdigit(text[i + 2])) {
+			size_t sig = 0;
+
+			i += 2;
+			while (text[i] == '0')
+				i++;
+			while (is_xdigit(text[i])) {
+				sig++;
+				i++;
+			}
+			sb_put(&b, text + start, i - start);
+			/* above 0xffffffff; a clamped hex64 shows as out of range */
+			if (sig > 8 && text[i] != 'L')
+				sb_put(&b, "L", 1);
+			continue;
+		} else if (is_digit(c) || ((c == '-' || c == '+') && is_digit(text[i + 1]))) {
+			bool neg = c == '-';
+			unsigned long long v = 0;
+			bool over = false;
+
+			if (c == '-' || c == '+')
+				i++;
+			while (is_digit(text[i])) {
+				unsigned d = (unsigned)(text[i] - '0');
+
+				if (v > (ULLONG_MAX - d) / 10)
+					over = true;
+				else
+					v = v * 10 + d;
+				i++;
+			}
+			if (text[i] == '.' || text[i] == 'e' || text[i] == 'E')
+				goto fraction;
+			if (text[i] == 'L') {
+				sb_put(&b, text + start, i - start);
+				continue;
+			}
+			if (!over && (neg ? v <= (unsigned long long)INT_MAX + 1 : v <= INT_MAX)) {
+				sb_put(&b, text + start, i - start);
+			} else if (!over && (neg ? v <= (unsigned long long)LLONG_MAX + 1 : v <= LLONG_MAX)) {
+				sb_put(&b, text + start, i - start);
+				sb_put(&b, "L", 1);
+			} else {
+				const char *clamp = neg ? "-9223372036854775808L" : "9223372036854775807L";
+
+				if (L->n_big < BIG_NOTES) {
+					struct big_note *n = &L->big[L->n_big++];
+					size_t len = i - start;
+
+					n->line = line;
+					n->used = false;
+					if (len >= sizeof(n->text)) {
+						memcpy(n->text, text + start, sizeof(n->text) - 4);
+						memcpy(n->text + sizeof(n->text) - 4, "...", 4);
+					} else {
+						memcpy(n->text, text + start, len);
+						n->text[len] = '\0';
+					}
+				}
+				sb_put(&b, clamp, strlen(clamp));
+			}
+			continue;
+		} else {
+			i++;
+		}
+		sb_put(&b, text + start, i - start);
+		continue;
+fraction:
+		/* a float: copy it whole so its digits are not read as integers */
+		while (is_digit(text[i]))
+			i++;
+		if (text[i] == '.')
+			i++;
+		while (is_digit(text[i]))
+			i++;
+		if (text[i] == 'e' || text[i] == 'E') {
+			i++;
+			if (text[i] == '-' || text[i] == '+')
+				i++;
+			while (is_digit(text[i]))
+				i++;
+		}
+		sb_put(&b, text + start, i - start);
+	}
+	if (b.oom) {
+		free(b.p);
+		problem(L, 0, "out of memory");
+		return NULL;
+	}
+	return b.p;
+}
+
+static bool refuse_include(struct loader *L, const char *text)
+{
+	const char *at = strstr(text, "@include");
+	int line = 1;
+	const char *p;
+
+	if (!at)
+		return false;
+	for (p = text; p < at; p++)
+		if (*p == '\n')
+			line++;
+	problem(L, line, "@include is not supported: keep the configuration in one file");
+	return true;
+}
+
+/* ---- typed access to settings ---- */
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT: return "an integer";
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a float";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "nothing";
+	}
+}
+
+/* Where a problem is reported: "daemon: ", "tunnel \"x\": " or "". */
+struct scope {
+	struct loader *L;
+	char label[QUOTE_MAX * 4 + 32];
+};
+
+static void sproblem(const struct scope *sc, const char *setting, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void sproblem(const struct scope *sc, const char *setting, int line, const char *fmt, ...)
+{
+	char body[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	problem(sc->L, line, "%s%s: %s", sc->label, setting, body);
+}
+
+static int sline(const config_setting_t *s)
+{
+	return (int)config_setting_source_line(s);
+}
+
+static int get_string(const struct scope *sc, const config_setting_t *s, const char *what,
+		      const char **out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		sproblem(sc, what, sline(s), "expected a string, got %s",
+			 type_name(config_setting_type(s)));
+		return -1;
+	}
+	*out = config_setting_get_string(s);
+	return *out ? 0 : -1;
+}
+
+/* Copy a string setting into a fixed buffer; empty values are refused. */
+static int get_string_buf(const struct scope *sc, const config_setting_t *s, const char *what,
+			  char *buf, size_t size)
+{
+	const char *v;
+
+	if (get_string(sc, s, what, &v) < 0)
+		return -1;
+	if (!*v) {
+		sproblem(sc, what, sline(s), "must not be empty");
+		return -1;
+	}
+	if (strlen(v) >= size) {
+		struct qbuf q;
+
+		sproblem(sc, what, sline(s), "%s is longer than %zu characters", quote(&q, v), size - 1);
+		return -1;
+	}
+	memcpy(buf, v, strlen(v) + 1);
+	return 0;
+}
+
+static int get_bool(const struct scope *sc, const config_setting_t *s, const char *what, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		sproblem(sc, what, sline(s), "expected a boolean (true or false), got %s",
+			 type_name(config_setting_type(s)));
+		return -1;
+	}
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+/* The integer's value and its text as written (hex stays hex). */
+static int int_value(struct loader *L, const config_setting_t *s, long long *v, char *text, size_t n)
+{
+	int type = config_setting_type(s);
+	bool hex = config_setting_get_format(s) == CONFIG_FORMAT_HEX;
+	long long raw;
+	size_t i;
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return -1;
+	raw = config_setting_get_int64(s);
+	if (type == CONFIG_TYPE_INT && hex) {
+		/* libconfig keeps 0x80000000..0xffffffff as negative ints */
+		*v = (long long)(uint32_t)raw;
+	} else if (hex && raw < 0) {
+		*v = LLONG_MAX;         /* above 2^63: out of every range */
+	} else {
+		*v = raw;
+	}
+	if (hex)
+		snprintf(text, n, "0x%llx", type == CONFIG_TYPE_INT ? (unsigned long long)(uint32_t)raw
+								    : (unsigned long long)raw);
+	else
+		snprintf(text, n, "%lld", raw);
+	if (!hex && (raw == LLONG_MAX || raw == LLONG_MIN)) {
+		for (i = 0; i < L->n_big; i++) {
+			if (!L->big[i].used && L->big[i].line == sline(s)) {
+				L->big[i].used = true;
+				snprintf(text, n, "%s", L->big[i].text);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int get_int(const struct scope *sc, const config_setting_t *s, const char *what,
+		   long long min, long long max, long long *out)
+{
+	char text[64];
+	long long v;
+
+	if (int_value(sc->L, s, &v, text, sizeof(text)) < 0) {
+		sproblem(sc, what, sline(s), "expected an integer, got %s",
+			 type_name(config_setting_type(s)));
+		return -1;
+	}
+	if (v < min || v > max) {
+		sproblem(sc, what, sline(s), "%s is out of range %lld..%lld", text, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int get_uint32(const struct scope *sc, const config_setting_t *s, const char *what,
+		      long long min, long long max, uint32_t *out)
+{
+	long long v;
+
+	if (get_int(sc, s, what, min, max, &v) < 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* A setting that is a string or a list/array of strings: calls fn per item. */
+typedef int (*item_fn)(const struct scope *sc, const char *what, int line, const char *v, void *arg);
+
+static int for_each_string(const struct scope *sc, const config_setting_t *s, const char *what,
+			   item_fn fn, void *arg)
+{
+	int type = config_setting_type(s), i, n, ret = 0;
+
+	if (type == CONFIG_TYPE_STRING)
+		return fn(sc, what, sline(s), config_setting_get_string(s), arg);
+	if (type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_ARRAY) {
+		sproblem(sc, what, sline(s), "expected a string or a list of strings, got %s",
+			 type_name(type));
+		return -1;
+	}
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		if (!e)
+			continue;
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			sproblem(sc, what, sline(e), "item %d: expected a string, got %s", i + 1,
+				 type_name(config_setting_type(e)));
+			ret = -1;
+			continue;
+		}
+		if (fn(sc, what, sline(e), config_setting_get_string(e), arg) < 0)
+			ret = -1;
+	}
+	return ret;
+}
+
+/* ---- tunnels ---- */
+
+enum scope_mode { ANY_MODE, PLAIN_ONLY, SECURE_ONLY };
+
+enum tkey {
+	K_NAME, K_DESCRIPTION, K_MODE, K_TYPE, K_LOCAL, K_REMOTE, K_DEVICE, K_ADDRESS,
+	K_PEER_ADDRESS, K_MTU, K_TTL, K_KEY, K_IKEY, K_OKEY, K_CHECKSUM, K_SEQUENCE, K_ROUTES,
+	K_CLAMP_MSS, K_KEEPALIVE, K_KEEPALIVE_RETRIES, K_PRIVATE_KEY_FILE, K_PEER_PUBLIC_KEY,
+	K_PRESHARED_KEY_FILE, K_PORT, K_REMOTE_PORT, K_PERSISTENT_KEEPALIVE, K_REKEY_AFTER_TIME,
+	K_REJECT_AFTER_TIME, K_KEEPALIVE_TIMEOUT,
+	K__COUNT
+};
+
+/* Parse state of one tunnel: where each setting was, and whether it parsed. */
+struct tparse {
+	struct scope sc;
+	struct tunnel_config *t;
+	int line[K__COUNT];     /* 0 = absent */
+	bool ok[K__COUNT];
+};
+
+typedef int (*tkey_fn)(struct tparse *tp, const config_setting_t *s, const char *what);
+
+static int parse_ifname(struct tparse *tp, const config_setting_t *s, const char *what,
+			char *dst)
+{
+	const char *v;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (!ifname_valid(v)) {
+		sproblem(&tp->sc, what, sline(s),
+			 "%s is not a valid interface name (1..%d characters, no '/', ':' or whitespace)",
+			 quote(&q, v), IFNAMSIZ - 1);
+		return -1;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int t_name(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return parse_ifname(tp, s, what, tp->t->name);
+}
+
+static int t_device(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return parse_ifname(tp, s, what, tp->t->device);
+}
+
+static int t_description(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	const char *v;
+	struct qbuf q;
+	size_t i;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (strlen(v) >= sizeof(tp->t->description)) {
+		sproblem(&tp->sc, what, sline(s), "%s is longer than %zu characters", quote(&q, v),
+			 sizeof(tp->t->description) - 1);
+		return -1;
+	}
+	for (i = 0; v[i]; i++) {
+		if ((unsigned char)v[i] < ' ' || v[i] == 0x7f) {
+			sproblem(&tp->sc, what, sline(s), "%s contains a control character", quote(&q, v));
+			return -1;
+		}
+	}
+	memcpy(tp->t->description, v, strlen(v) + 1);
+	return 0;
+}
+
+static int t_mode(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	const char *v;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (strcmp(v, "plain") == 0) {
+		tp->t->mode = TUNNEL_MODE_PLAIN;
+	} else if (strcmp(v, "secure") == 0) {
+		tp->t->mode = TUNNEL_MODE_SECURE;
+	} else {
+		sproblem(&tp->sc, what, sline(s), "%s is not one of \"plain\", \"secure\"", quote(&q, v));
+		return -1;
+	}
+	return 0;
+}
+
+static int t_type(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	const char *v;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (strcmp(v, "gre") == 0) {
+		tp->t->type = TUNNEL_TYPE_GRE;
+	} else if (strcmp(v, "gretap") == 0) {
+		tp->t->type = TUNNEL_TYPE_GRETAP;
+	} else {
+		sproblem(&tp->sc, what, sline(s), "%s is not one of \"gre\", \"gretap\"", quote(&q, v));
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_endpoint(struct tparse *tp, const config_setting_t *s, const char *what,
+			  struct ip_addr *dst)
+{
+	const char *v;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (conf_parse_ip_addr(v, dst) < 0) {
+		sproblem(&tp->sc, what, sline(s), "%s is not an IPv4 or IPv6 address", quote(&q, v));
+		return -1;
+	}
+	if (!addr_is_unicast(dst)) {
+		sproblem(&tp->sc, what, sline(s), "%s is not a unicast address", quote(&q, v));
+		memset(dst, 0, sizeof(*dst));
+		return -1;
+	}
+	return 0;
+}
+
+static int t_local(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return parse_endpoint(tp, s, what, &tp->t->local);
+}
+
+static int t_remote(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return parse_endpoint(tp, s, what, &tp->t->remote);
+}
+
+static int address_item(const struct scope *sc, const char *what, int line, const char *v, void *arg)
+{
+	struct tunnel_config *t = arg;
+	struct ip_prefix p;
+	struct qbuf q;
+	size_t i;
+
+	if (conf_parse_prefix(v, &p) < 0) {
+		sproblem(sc, what, line, "%s is not an address with prefix length (like \"10.0.0.1/30\")",
+			 quote(&q, v));
+		return -1;
+	}
+	for (i = 0; i < t->n_addresses; i++) {
+		if (conf_ip_addr_equal(&t->addresses[i].addr, &p.addr)) {
+			sproblem(sc, what, line, "%s is listed twice", quote(&q, v));
+			return -1;
+		}
+	}
+	if (t->n_addresses >= CONF_MAX_ADDRESSES) {
+		sproblem(sc, what, line, "%s: more than %d addresses", quote(&q, v), CONF_MAX_ADDRESSES);
+		return -1;
+	}
+	t->addresses[t->n_addresses++] = p;
+	return 0;
+}
+
+static int t_address(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return for_each_string(&tp->sc, s, what, address_item, tp->t);
+}
+
+static int peer_address_item(const struct scope *sc, const char *what, int line, const char *v,
+			     void *arg)
+{
+	struct tunnel_config *t = arg;
+	struct ip_addr a;
+	struct qbuf q;
+	size_t i;
+
+	if (conf_parse_ip_addr(v, &a) < 0) {
+		sproblem(sc, what, line, "%s is not an IPv4 or IPv6 address", quote(&q, v));
+		return -1;
+	}
+	for (i = 0; i < t->n_peer_addresses; i++) {
+		if (t->peer_addresses[i].family == a.family) {
+			sproblem(sc, what, line, "%s: only one %s peer address is allowed", quote(&q, v),
+				 family_name(a.family));
+			return -1;
+		}
+	}
+	if (t->n_peer_addresses >= CONF_MAX_ADDRESSES)
+		return -1;      /* unreachable: at most one per family */
+	t->peer_addresses[t->n_peer_addresses++] = a;
+	return 0;
+}
+
+static int t_peer_address(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return for_each_string(&tp->sc, s, what, peer_address_item, tp->t);
+}
+
+static int route_item(const struct scope *sc, const char *what, int line, const char *v, void *arg)
+{
+	struct tunnel_config *t = arg;
+	struct ip_prefix p, masked;
+	char abuf[INET6_ADDRSTRLEN];
+	struct qbuf q;
+	size_t i;
+
+	if (conf_parse_prefix(v, &p) < 0) {
+		sproblem(sc, what, line, "%s is not a prefix (like \"192.168.2.0/24\")", quote(&q, v));
+		return -1;
+	}
+	if (!prefix_host_bits_zero(&p, &masked)) {
+		sproblem(sc, what, line, "%s has host bits set (did you mean \"%s/%u\"?)", quote(&q, v),
+			 conf_ip_addr_str(&masked.addr, abuf, sizeof(abuf)), masked.len);
+		return -1;
+	}
+	for (i = 0; i < t->n_routes; i++) {
+		if (prefix_equal(&t->routes[i], &p)) {
+			sproblem(sc, what, line, "%s is listed twice", quote(&q, v));
+			return -1;
+		}
+	}
+	if (t->n_routes >= CONF_MAX_ROUTES) {
+		sproblem(sc, what, line, "%s: more than %d routes", quote(&q, v), CONF_MAX_ROUTES);
+		return -1;
+	}
+	t->routes[t->n_routes++] = p;
+	return 0;
+}
+
+static int t_routes(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return for_each_string(&tp->sc, s, what, route_item, tp->t);
+}
+
+static int t_mtu(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_uint32(&tp->sc, s, what, MTU_MIN, MTU_MAX, &tp->t->mtu);
+}
+
+static int t_ttl(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	long long v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *str = config_setting_get_string(s);
+		struct qbuf q;
+
+		if (str && strcmp(str, "inherit") == 0) {
+			tp->t->ttl = 0;
+			return 0;
+		}
+		sproblem(&tp->sc, what, sline(s), "%s is neither an integer 1..255 nor \"inherit\"",
+			 quote(&q, str ? str : ""));
+		return -1;
+	}
+	if (get_int(&tp->sc, s, what, 1, 255, &v) < 0)
+		return -1;
+	tp->t->ttl = (int)v;
+	return 0;
+}
+
+static int t_key(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	uint32_t k;
+
+	if (get_uint32(&tp->sc, s, what, 0, UINT32_MAX, &k) < 0)
+		return -1;
+	tp->t->ikey = tp->t->okey = k;
+	tp->t->has_ikey = tp->t->has_okey = true;
+	return 0;
+}
+
+static int t_ikey(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	if (get_uint32(&tp->sc, s, what, 0, UINT32_MAX, &tp->t->ikey) < 0)
+		return -1;
+	tp->t->has_ikey = true;
+	return 0;
+}
+
+static int t_okey(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	if (get_uint32(&tp->sc, s, what, 0, UINT32_MAX, &tp->t->okey) < 0)
+		return -1;
+	tp->t->has_okey = true;
+	return 0;
+}
+
+static int t_checksum(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_bool(&tp->sc, s, what, &tp->t->checksum);
+}
+
+static int t_sequence(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_bool(&tp->sc, s, what, &tp->t->sequence);
+}
+
+static int t_clamp_mss(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_bool(&tp->sc, s, what, &tp->t->clamp_mss);
+}
+
+static int t_keepalive(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_uint32(&tp->sc, s, what, 0, KEEPALIVE_MAX, &tp->t->keepalive_interval);
+}
+
+static int t_keepalive_retries(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_uint32(&tp->sc, s, what, 1, 255, &tp->t->keepalive_retries);
+}
+
+static int t_private_key_file(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_string_buf(&tp->sc, s, what, tp->t->private_key_file,
+			      sizeof(tp->t->private_key_file));
+}
+
+static int t_preshared_key_file(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_string_buf(&tp->sc, s, what, tp->t->preshared_key_file,
+			      sizeof(tp->t->preshared_key_file));
+}
+
+static int t_peer_public_key(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	uint8_t key[CONF_KEY_LEN + 1];
+	const char *v, *end = NULL;
+	size_t len = 0;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (sodium_base642bin(key, sizeof(key), v, strlen(v), NULL, &len, &end,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    !end || *end != '\0' || len != CONF_KEY_LEN) {
+		sproblem(&tp->sc, what, sline(s), "%s is not a base64-encoded %d-byte key", quote(&q, v),
+			 CONF_KEY_LEN);
+		return -1;
+	}
+	if (sodium_is_zero(key, CONF_KEY_LEN)) {
+		sproblem(&tp->sc, what, sline(s), "%s is the all-zero key", quote(&q, v));
+		return -1;
+	}
+	memcpy(tp->t->peer_public_key, key, CONF_KEY_LEN);
+	return 0;
+}
+
+static int t_port(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	long long v;
+
+	if (get_int(&tp->sc, s, what, 1, 65535, &v) < 0)
+		return -1;
+	tp->t->port = (uint16_t)v;
+	return 0;
+}
+
+static int t_remote_port(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	long long v;
+
+	if (get_int(&tp->sc, s, what, 1, 65535, &v) < 0)
+		return -1;
+	tp->t->remote_port = (uint16_t)v;
+	return 0;
+}
+
+static int t_persistent_keepalive(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_uint32(&tp->sc, s, what, 0, 65535, &tp->t->persistent_keepalive);
+}
+
+/* The three timer overrides exist for tests only (short rekey cycles). */
+static int t_rekey_after_time(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_uint32(&tp->sc, s, what, 1, TIMER_OVERRIDE_MAX, &tp->t->rekey_after_time);
+}
+
+static int t_reject_after_time(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_uint32(&tp->sc, s, what, 1, TIMER_OVERRIDE_MAX, &tp->t->reject_after_time);
+}
+
+static int t_keepalive_timeout(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return get_uint32(&tp->sc, s, what, 1, TIMER_OVERRIDE_MAX, &tp->t->keepalive_timeout);
+}
+
+static const struct {
+	const char *name;
+	enum scope_mode scope;
+	tkey_fn fn;
+} tunnel_keys[K__COUNT] = {
+	[K_NAME]                 = { "name", ANY_MODE, t_name },
+	[K_DESCRIPTION]          = { "description", ANY_MODE, t_description },
+	[K_MODE]                 = { "mode", ANY_MODE, t_mode },
+	[K_TYPE]                 = { "type", ANY_MODE, t_type },
+	[K_LOCAL]                = { "local", ANY_MODE, t_local },
+	[K_REMOTE]               = { "remote", ANY_MODE, t_remote },
+	[K_DEVICE]               = { "device", ANY_MODE, t_device },
+	[K_ADDRESS]              = { "address", ANY_MODE, t_address },
+	[K_PEER_ADDRESS]         = { "peer_address", ANY_MODE, t_peer_address },
+	[K_MTU]                  = { "mtu", ANY_MODE, t_mtu },
+	[K_TTL]                  = { "ttl", ANY_MODE, t_ttl },
+	[K_KEY]                  = { "key", ANY_MODE, t_key },
+	[K_IKEY]                 = { "ikey", ANY_MODE, t_ikey },
+	[K_OKEY]                 = { "okey", ANY_MODE, t_okey },
+	[K_CHECKSUM]             = { "checksum", ANY_MODE, t_checksum },
+	[K_SEQUENCE]             = { "sequence", ANY_MODE, t_sequence },
+	[K_ROUTES]               = { "routes", ANY_MODE, t_routes },
+	[K_CLAMP_MSS]            = { "clamp_mss", ANY_MODE, t_clamp_mss },
+	[K_KEEPALIVE]            = { "keepalive", PLAIN_ONLY, t_keepalive },
+	[K_KEEPALIVE_RETRIES]    = { "keepalive_retries", PLAIN_ONLY, t_keepalive_retries },
+	[K_PRIVATE_KEY_FILE]     = { "private_key_file", SECURE_ONLY, t_private_key_file },
+	[K_PEER_PUBLIC_KEY]      = { "peer_public_key", SECURE_ONLY, t_peer_public_key },
+	[K_PRESHARED_KEY_FILE]   = { "preshared_key_file", SECURE_ONLY, t_preshared_key_file },
+	[K_PORT]                 = { "port", SECURE_ONLY, t_port },
+	[K_REMOTE_PORT]          = { "remote_port", SECURE_ONLY, t_remote_port },
+	[K_PERSISTENT_KEEPALIVE] = { "persistent_keepalive", SECURE_ONLY, t_persistent_keepalive },
+	[K_REKEY_AFTER_TIME]     = { "rekey_after_time", SECURE_ONLY, t_rekey_after_time },
+	[K_REJECT_AFTER_TIME]    = { "reject_after_time", SECURE_ONLY, t_reject_after_time },
+	[K_KEEPALIVE_TIMEOUT]    = { "keepalive_timeout", SECURE_ONLY, t_keepalive_timeout },
+};
+
+static int tkey_lookup(const char *name)
+{
+	int k;
+
+	for (k = 0; k < K__COUNT; k++)
+		if (strcmp(tunnel_keys[k].name, name) == 0)
+			return k;
+	return -1;
+}
+
+static bool has_family(const struct tunnel_config *t, int family)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_addresses; i++)
+		if (t->addresses[i].addr.family == family)
+			return true;
+	return false;
+}
+
+/* Where a tunnel-level problem without its own setting is reported. */
+static int kline(const struct tparse *tp, enum tkey k)
+{
+	return tp->line[k] ? tp->line[k] : tp->t->line;
+}
+
+/* Rules between the settings of one tunnel. */
+static void check_tunnel(struct tparse *tp)
+{
+	struct tunnel_config *t = tp->t;
+	const struct scope *sc = &tp->sc;
+	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
+	bool mode_ok = tp->ok[K_MODE];
+	bool plain = mode_ok && t->mode == TUNNEL_MODE_PLAIN;
+	bool secure = mode_ok && t->mode == TUNNEL_MODE_SECURE;
+	size_t i;
+	int k;
+
+	if (!tp->line[K_NAME])
+		sproblem(sc, "name", t->line, "missing");
+	if (!tp->line[K_MODE])
+		sproblem(sc, "mode", t->line, "missing (one of \"plain\", \"secure\")");
+
+	for (k = 0; k < K__COUNT; k++) {
+		if (!tp->line[k])
+			continue;
+		if ((tunnel_keys[k].scope == SECURE_ONLY && plain) ||
+		    (tunnel_keys[k].scope == PLAIN_ONLY && secure)) {
+			sproblem(sc, tunnel_keys[k].name, tp->line[k], "only valid in %s mode",
+				 tunnel_keys[k].scope == SECURE_ONLY ? "secure" : "plain");
+			tp->ok[k] = false;
+		}
+	}
+
+	if (plain) {
+		if (!tp->line[K_LOCAL])
+			sproblem(sc, "local", t->line, "missing (required in plain mode)");
+		if (!tp->line[K_REMOTE])
+			sproblem(sc, "remote", t->line, "missing (required in plain mode)");
+	}
+	if (secure) {
+		if (!tp->line[K_PRIVATE_KEY_FILE])
+			sproblem(sc, "private_key_file", t->line, "missing (required in secure mode)");
+		if (!tp->line[K_PEER_PUBLIC_KEY])
+			sproblem(sc, "peer_public_key", t->line, "missing (required in secure mode)");
+	}
+	if (tp->ok[K_LOCAL] && tp->ok[K_REMOTE] && t->local.family != t->remote.family)
+		sproblem(sc, "remote", tp->line[K_REMOTE], "\"%s\" is %s but local \"%s\" is %s",
+			 conf_ip_addr_str(&t->remote, a1, sizeof(a1)), family_name(t->remote.family),
+			 conf_ip_addr_str(&t->local, a2, sizeof(a2)), family_name(t->local.family));
+
+	if (tp->line[K_KEY] && (tp->line[K_IKEY] || tp->line[K_OKEY])) {
+		sproblem(sc, "key", tp->line[K_KEY], "cannot be combined with %s",
+			 tp->line[K_IKEY] ? "ikey" : "okey");
+		tp->ok[K_KEY] = false;
+	}
+
+	if (tp->ok[K_PEER_ADDRESS]) {
+		for (i = 0; i < t->n_peer_addresses; i++) {
+			if (!has_family(t, t->peer_addresses[i].family)) {
+				sproblem(sc, "peer_address", tp->line[K_PEER_ADDRESS],
+					 "\"%s\" is %s but the tunnel has no %s address",
+					 conf_ip_addr_str(&t->peer_addresses[i], a1, sizeof(a1)),
+					 family_name(t->peer_addresses[i].family),
+					 family_name(t->peer_addresses[i].family));
+				tp->ok[K_PEER_ADDRESS] = false;
+			}
+		}
+	}
+
+	if (tp->ok[K_MTU] && tp->ok[K_ADDRESS] && has_family(t, AF_INET6) && t->mtu < MTU_MIN_IPV6)
+		sproblem(sc, "mtu", tp->line[K_MTU], "%u is below %d, the minimum for IPv6", t->mtu,
+			 MTU_MIN_IPV6);
+
+	if (plain && tp->ok[K_KEEPALIVE] && t->keepalive_interval > 0 &&
+	    ((tp->ok[K_LOCAL] && t->local.family != AF_INET) ||
+	     (tp->ok[K_REMOTE] && t->remote.family != AF_INET)))
+		sproblem(sc, "keepalive", tp->line[K_KEEPALIVE],
+			 "GRE keepalives need an IPv4 underlay (local and remote)");
+
+	if (secure && tp->ok[K_REKEY_AFTER_TIME] && tp->ok[K_REJECT_AFTER_TIME] &&
+	    t->reject_after_time <= t->rekey_after_time)
+		sproblem(sc, "reject_after_time", tp->line[K_REJECT_AFTER_TIME],
+			 "%u must be greater than rekey_after_time %u", t->reject_after_time,
+			 t->rekey_after_time);
+}
+
+/* Defaults, filled once a tunnel is known to be valid. */
+static void tunnel_defaults(struct tparse *tp)
+{
+	struct tunnel_config *t = tp->t;
+
+	if (!tp->line[K_TTL])
+		t->ttl = DEFAULT_TTL;
+	if (!tp->line[K_KEEPALIVE_RETRIES] && t->mode == TUNNEL_MODE_PLAIN)
+		t->keepalive_retries = DEFAULT_KEEPALIVE_RETRIES;
+	if (t->mode == TUNNEL_MODE_SECURE) {
+		if (!tp->line[K_PORT])
+			t->port = GRESEC_DEFAULT_PORT;
+		if (!tp->line[K_REMOTE_PORT])
+			t->remote_port = t->port;
+	}
+	if (!tp->line[K_MTU])
+		t->mtu = conf_default_mtu(t);
+}
+
+static void parse_tunnel(struct loader *L, const config_setting_t *g, size_t index,
+			 struct tparse *tp, struct tunnel_config *t)
+{
+	const config_setting_t *name = config_setting_get_member(g, "name");
+	int i, n;
+
+	tp->t = t;
+	tp->sc.L = L;
+	t->line = sline(g);
+	if (name && config_setting_type(name) == CONFIG_TYPE_STRING) {
+		struct qbuf q;
+
+		snprintf(tp->sc.label, sizeof(tp->sc.label), "tunnel %s: ",
+			 quote(&q, config_setting_get_string(name)));
+	} else {
+		snprintf(tp->sc.label, sizeof(tp->sc.label), "tunnel #%zu: ", index + 1);
+	}
+
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *sname = s ? config_setting_name(s) : NULL;
+		struct qbuf q;
+		int k;
+
+		if (!sname)
+			continue;
+		k = tkey_lookup(sname);
+		if (k < 0) {
+			problem(L, sline(s), "%sunknown setting %s", tp->sc.label, quote(&q, sname));
+			continue;
+		}
+		tp->line[k] = sline(s) > 0 ? sline(s) : t->line;
+		tp->ok[k] = tunnel_keys[k].fn(tp, s, tunnel_keys[k].name) == 0;
+	}
+	check_tunnel(tp);
+}
+
+/* The UDP port before defaults are filled in. */
+static unsigned port_of(const struct tparse *tp)
+{
+	return tp->line[K_PORT] ? tp->t->port : GRESEC_DEFAULT_PORT;
+}
+
+/* Rules between tunnels; only settings that parsed are compared. */
+static void check_tunnels(struct loader *L, struct tparse *tps, size_t n)
+{
+	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		struct tparse *b = &tps[i];
+		struct tunnel_config *tb = b->t;
+
+		for (j = 0; j < i; j++) {
+			struct tparse *a = &tps[j];
+			struct tunnel_config *ta = a->t;
+			bool both_modes = a->ok[K_MODE] && b->ok[K_MODE] && ta->mode == tb->mode;
+
+			if (a->ok[K_NAME] && b->ok[K_NAME] && strcmp(ta->name, tb->name) == 0)
+				sproblem(&b->sc, "name", b->line[K_NAME],
+					 "\"%s\" is already used by the tunnel on line %d",
+					 tb->name, ta->line);
+
+			if (both_modes && tb->mode == TUNNEL_MODE_PLAIN &&
+			    a->ok[K_LOCAL] && a->ok[K_REMOTE] && b->ok[K_LOCAL] && b->ok[K_REMOTE] &&
+			    conf_ip_addr_equal(&ta->local, &tb->local) &&
+			    conf_ip_addr_equal(&ta->remote, &tb->remote) &&
+			    ta->has_ikey == tb->has_ikey && (!ta->has_ikey || ta->ikey == tb->ikey))
+				sproblem(&b->sc, "remote", b->line[K_REMOTE],
+					 "local \"%s\", remote \"%s\" and %s are the same as tunnel \"%s\" (line %d); "
+					 "received packets could not be told apart",
+					 conf_ip_addr_str(&tb->local, a1, sizeof(a1)),
+					 conf_ip_addr_str(&tb->remote, a2, sizeof(a2)),
+					 tb->has_ikey ? "the key" : "no key", ta->name, ta->line);
+
+			if (both_modes && tb->mode == TUNNEL_MODE_SECURE &&
+			    (a->ok[K_PORT] || !a->line[K_PORT]) && (b->ok[K_PORT] || !b->line[K_PORT]) &&
+			    port_of(a) == port_of(b)) {
+				bool la = a->ok[K_LOCAL] || !a->line[K_LOCAL];
+				bool lb = b->ok[K_LOCAL] || !b->line[K_LOCAL];
+
+				if (la && lb && !conf_ip_addr_equal(&ta->local, &tb->local))
+					sproblem(&b->sc, "port", kline(b, K_PORT),
+						 "%u is shared with tunnel \"%s\" (line %d) whose local is \"%s\", not \"%s\"; "
+						 "tunnels sharing a port need the same local address",
+						 port_of(b), ta->name, ta->line,
+						 conf_ip_addr_str(&ta->local, a1, sizeof(a1)),
+						 conf_ip_addr_str(&tb->local, a2, sizeof(a2)));
+				if (a->ok[K_PEER_PUBLIC_KEY] && b->ok[K_PEER_PUBLIC_KEY] &&
+				    sodium_memcmp(ta->peer_public_key, tb->peer_public_key, CONF_KEY_LEN) == 0)
+					sproblem(&b->sc, "peer_public_key", b->line[K_PEER_PUBLIC_KEY],
+						 "same peer as tunnel \"%s\" (line %d) on port %u; "
+						 "handshakes could not be told apart", ta->name, ta->line, port_of(b));
+			}
+		}
+	}
+}
+
+/* ---- top level ---- */
+
+static void parse_daemon(struct loader *L, const config_setting_t *g, struct daemon_config *d)
+{
+	struct scope sc = { .L = L, .label = "daemon: " };
+	int i, n;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		problem(L, sline(g), "daemon: expected a group { ... }, got %s",
+			type_name(config_setting_type(g)));
+		return;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = s ? config_setting_name(s) : NULL;
+		struct qbuf q;
+
+		if (!name)
+			continue;
+		if (strcmp(name, "control_socket") == 0) {
+			if (get_string_buf(&sc, s, name, d->control_socket,
+					   sizeof(((struct sockaddr_un *)0)->sun_path)) < 0)
+				continue;
+			if (d->control_socket[0] != '/')
+				sproblem(&sc, name, sline(s), "%s is not an absolute path",
+					 quote(&q, d->control_socket));
+		} else if (strcmp(name, "pid_file") == 0) {
+			if (get_string_buf(&sc, s, name, d->pid_file, sizeof(d->pid_file)) < 0)
+				continue;
+			if (d->pid_file[0] != '/')
+				sproblem(&sc, name, sline(s), "%s is not an absolute path",
+					 quote(&q, d->pid_file));
+		} else if (strcmp(name, "log_level") == 0) {
+			const char *v;
+
+			if (get_string(&sc, s, name, &v) < 0)
+				continue;
+			if (conf_log_level_parse(v, &d->log_level) < 0)
+				sproblem(&sc, name, sline(s),
+					 "%s is not one of \"err\", \"warning\", \"notice\", \"info\", \"debug\"",
+					 quote(&q, v));
+		} else if (strcmp(name, "user") == 0) {
+			get_string_buf(&sc, s, name, d->user, sizeof(d->user));
+		} else if (strcmp(name, "group") == 0) {
+			get_string_buf(&sc, s, name, d->group, sizeof(d->group));
+		} else {
+			problem(L, sline(s), "daemon: unknown setting %s", quote(&q, name));
+		}
+	}
+}
+
+static void parse_root(struct loader *L, config_t *cf, struct gresec_config *out)
+{
+	const config_setting_t *root = config_root_setting(cf);
+	const config_setting_t *tunnels = NULL;
+	struct tparse *tps = NULL;
+	size_t n = 0, i;
+	int k, len;
+
+	snprintf(out->daemon.control_socket, sizeof(out->daemon.control_socket), "%s",
+		 GRESEC_DEFAULT_CONTROL);
+	snprintf(out->daemon.pid_file, sizeof(out->daemon.pid_file), "%s", GRESEC_DEFAULT_PIDFILE);
+	out->daemon.log_level = LOG_LEVEL_INFO;
+
+	len = config_setting_length(root);
+	for (k = 0; k < len; k++) {
+		const config_setting_t *s = config_setting_get_elem(root, (unsigned)k);
+		const char *name = s ? config_setting_name(s) : NULL;
+		struct qbuf q;
+
+		if (!name)
+			continue;
+		if (strcmp(name, "daemon") == 0)
+			parse_daemon(L, s, &out->daemon);
+		else if (strcmp(name, "tunnels") == 0)
+			tunnels = s;
+		else
+			problem(L, sline(s), "unknown setting %s", quote(&q, name));
+	}
+	if (!tunnels)
+		return;
+	if (config_setting_type(tunnels) != CONFIG_TYPE_LIST) {
+		problem(L, sline(tunnels), "tunnels: expected a list ( { ... }, ... ), got %s",
+			type_name(config_setting_type(tunnels)));
+		return;
+	}
+	len = config_setting_length(tunnels);
+	if (len > CONF_MAX_TUNNELS) {
+		problem(L, sline(tunnels), "tunnels: %d tunnels, at most %d are supported", len,
+			CONF_MAX_TUNNELS);
+		return;
+	}
+	if (len == 0)
+		return;
+	out->tunnels = calloc((size_t)len, sizeof(*out->tunnels));
+	tps = calloc((size_t)len, sizeof(*tps));
+	if (!out->tunnels || !tps) {
+		problem(L, 0, "out of memory");
+		free(tps);
+		return;
+	}
+	for (k = 0; k < len; k++) {
+		const config_setting_t *g = config_setting_get_elem(tunnels, (unsigned)k);
+
+		if (!g)
+			continue;
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			problem(L, sline(g), "tunnels: item %d: expected a group { ... }, got %s", k + 1,
+				type_name(config_setting_type(g)));
+			continue;
+		}
+		parse_tunnel(L, g, (size_t)k, &tps[n], &out->tunnels[n]);
+		n++;
+	}
+	out->n_tunnels = n;
+	check_tunnels(L, tps, n);
+	if (L->n_errors == 0)
+		for (i = 0; i < n; i++)
+			tunnel_defaults(&tps[i]);
+	free(tps);
+}
+
+int conf_load_string(const char *name, const char *text, struct gresec_config *out,
+		     conf_report_fn report, void *report_ctx)
+{
+	struct loader L = {
+		.name = name ? name : "(string)",
+		.report = report ? report : default_report,
+		.report_ctx = report_ctx,
+	};
+	config_t cf;
+	char *wide;
+
+	memset(out, 0, sizeof(*out));
+	if (!text) {
+		problem(&L, 0, "no text");
+		return -1;
+	}
+	if (refuse_include(&L, text))
+		return -1;
+	wide = widen_literals(&L, text);
+	if (!wide)
+		return -1;
+
+	config_init(&cf);
+	if (config_read_string(&cf, wide) != CONFIG_TRUE) {
+		const char *etext = config_error_text(&cf) ? config_error_text(&cf) : "unknown error";
+
+		if (strcmp(etext, "syntax error") == 0)
+			problem(&L, config_error_line(&cf), "syntax error");
+		else
+			problem(&L, config_error_line(&cf), "syntax error: %s", etext);
+	} else {
+		parse_root(&L, &cf, out);
+	}
+	config_destroy(&cf);
+	free(wide);
+
+	if (L.n_errors) {
+		conf_free(out);
+		return -1;
+	}
+	snprintf(out->path, sizeof(out->path), "%s", L.name);
+	return 0;
+}
+
+int conf_load(const char *path, struct gresec_config *out, conf_report_fn report, void *report_ctx)
+{
+	struct loader L = {
+		.name = path,
+		.report = report ? report : default_report,
+		.report_ctx = report_ctx,
+	};
+	struct stat st;
+	char *text = NULL;
+	size_t got;
+	FILE *f;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	f = fopen(path, "re");
+	if (!f) {
+		problem(&L, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) < 0) {
+		problem(&L, 0, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		problem(&L, 0, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > CONF_MAX_FILE_SIZE) {
+		problem(&L, 0, "larger than %d bytes", CONF_MAX_FILE_SIZE);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		problem(&L, 0, "out of memory");
+		goto out;
+	}
+	got = fread(text, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		problem(&L, 0, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	text[got] = '\0';
+	if (memchr(text, '\0', got)) {
+		problem(&L, 0, "contains a NUL byte");
+		goto out;
+	}
+	ret = conf_load_string(path, text, out, report, report_ctx);
+out:
+	free(text);
+	fclose(f);
+	return ret;
+}
+
+void conf_free(struct gresec_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->tunnels);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,137 @@
+/* conf/config.h: the validated configuration of gresecd.
+ *
+ * conf_load() turns a libconfig file into a struct gresec_config; every
+ * problem is reported with file and line, and a config with any problem is
+ * never returned half-filled.  The structs are plain data: the daemon owns
+ * runtime state elsewhere and compares old and new tunnel_config on reload.
+ */
+#ifndef GRESEC_CONF_CONFIG_H
+#define GRESEC_CONF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <limits.h>
+
+#define CONF_MAX_TUNNELS    256
+#define CONF_MAX_ADDRESSES  8
+#define CONF_MAX_ROUTES     64
+#define CONF_KEY_LEN        32
+#define CONF_DESC_MAX       128
+
+#define GRESEC_DEFAULT_CONFIG   SYSCONFDIR "/gresec/gresec.conf"
+#define GRESEC_DEFAULT_CONTROL  "/run/gresec/control.sock"
+#define GRESEC_DEFAULT_PIDFILE  "/run/gresec/gresecd.pid"
+#define GRESEC_DEFAULT_PORT     51947 /* UDP port of secure mode (not IANA-assigned) */
+
+enum tunnel_mode { TUNNEL_MODE_PLAIN = 0, TUNNEL_MODE_SECURE = 1 };
+enum tunnel_type { TUNNEL_TYPE_GRE = 0, TUNNEL_TYPE_GRETAP = 1 };
+
+enum log_level { LOG_LEVEL_ERR = 0, LOG_LEVEL_WARN, LOG_LEVEL_NOTICE, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* An IPv4 or IPv6 address; family is AF_INET, AF_INET6 or AF_UNSPEC (unset). */
+struct ip_addr {
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t bytes[16];
+	} u;
+};
+
+struct ip_prefix {
+	struct ip_addr addr;
+	uint8_t len;
+};
+
+struct tunnel_config {
+	char name[IFNAMSIZ];               /* interface name and tunnel name */
+	char description[CONF_DESC_MAX];
+	enum tunnel_mode mode;
+	enum tunnel_type type;
+	struct ip_addr local;              /* underlay source; AF_UNSPEC: any */
+	struct ip_addr remote;             /* underlay peer; AF_UNSPEC only for a secure responder */
+	char device[IFNAMSIZ];             /* "" when not bound */
+	struct ip_prefix addresses[CONF_MAX_ADDRESSES];
+	size_t n_addresses;
+	struct ip_addr peer_addresses[CONF_MAX_ADDRESSES]; /* point-to-point peers, at most one per family */
+	size_t n_peer_addresses;
+	uint32_t mtu;                      /* conf_load fills conf_default_mtu() when unset */
+	int ttl;                           /* 1..255, 0 = inherit from the inner packet */
+	bool has_ikey, has_okey;
+	uint32_t ikey, okey;
+	bool checksum;
+	bool sequence;
+	struct ip_prefix routes[CONF_MAX_ROUTES];
+	size_t n_routes;
+	bool clamp_mss;
+	uint32_t keepalive_interval;       /* plain: GRE keepalive period in s, 0 = off */
+	uint32_t keepalive_retries;        /* plain: missed keepalives before carrier down */
+
+	/* secure mode */
+	char private_key_file[PATH_MAX];
+	char preshared_key_file[PATH_MAX]; /* "" = none (all-zero PSK) */
+	uint8_t peer_public_key[CONF_KEY_LEN];
+	uint16_t port;                     /* UDP listen port */
+	uint16_t remote_port;              /* conf_load fills `port` when unset */
+	uint32_t persistent_keepalive;     /* seconds, 0 = off */
+	uint32_t rekey_after_time;         /* test-only override of timers, seconds; 0 = default */
+	uint32_t reject_after_time;
+	uint32_t keepalive_timeout;
+
+	int line;                          /* source line of the tunnel's group */
+};
+
+struct daemon_config {
+	char control_socket[PATH_MAX];
+	char pid_file[PATH_MAX];
+	enum log_level log_level;
+	char user[64];                     /* "" = stay root */
+	char group[64];
+};
+
+struct gresec_config {
+	char path[PATH_MAX];
+	struct daemon_config daemon;
+	struct tunnel_config *tunnels;     /* calloc'd array of n_tunnels */
+	size_t n_tunnels;
+};
+
+/* Receives one formatted problem ("file:line: tunnel \"x\": what: value ...").
+ * The default (NULL) prints to stderr. */
+typedef void (*conf_report_fn)(void *ctx, const char *msg);
+
+/* Load and validate path.  Returns 0 and fills *out, or -1 after reporting
+ * every problem found (then *out is left zeroed and owns nothing). */
+int conf_load(const char *path, struct gresec_config *out,
+	      conf_report_fn report, void *report_ctx);
+
+/* Same, for an in-memory buffer named `name` in messages (tests, fuzzing). */
+int conf_load_string(const char *name, const char *text, struct gresec_config *out,
+		     conf_report_fn report, void *report_ctx);
+
+void conf_free(struct gresec_config *cfg);
+
+/* The MTU used when the tunnel sets none: 1500 minus the real overhead. */
+uint32_t conf_default_mtu(const struct tunnel_config *t);
+
+/* true when two tunnel configs are identical (reload keeps the tunnel as is). */
+bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config *b);
+
+/* Small parse helpers, exposed for the tests and the CLI. Return 0 or -1. */
+int conf_parse_ip_addr(const char *s, struct ip_addr *out);
+int conf_parse_prefix(const char *s, struct ip_prefix *out);
+const char *conf_mode_name(enum tunnel_mode m);
+const char *conf_type_name(enum tunnel_type t);
+int conf_log_level_parse(const char *s, enum log_level *out);
+const char *conf_log_level_name(enum log_level l);
+
+/* Same family and address (two AF_UNSPEC addresses are equal). */
+bool conf_ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
+/* inet_ntop into buf; "any" for AF_UNSPEC.  Returns buf. */
+const char *conf_ip_addr_str(const struct ip_addr *a, char *buf, size_t len);
+
+#endif
