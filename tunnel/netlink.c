@@ -147,7 +147,7 @@ size_t nl_build_route(void *buf, size_t len, uint16_t type, uint16_t flags,
 	/* The kernel refuses IPv4 routes with host bits set (IPv6 masks). */
 	memcpy(net, dst->addr.u.bytes, alen);
 	for (i = 0; i < alen; i++) {
-		unsigned bits = dst->len > i * 8 ? dst->len - i * 8 : 0;
+		size_t bits = dst->len > i * 8 ? dst->len - i * 8 : 0;
 
 		if (bits < 8)
 			net[i] &= (uint8_t)(0xff00u >> bits);
