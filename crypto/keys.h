@@ -1,0 +1,42 @@
+/* crypto/keys.h: 32-byte keys as text and in files, like wg(8).
+ *
+ * Text form: standard base64 with '=' padding, exactly 44 characters.
+ * Key files hold that text and an optional trailing newline; they must be
+ * regular files owned by the effective user and closed to group and
+ * others, since they hold private keys and pre-shared keys.
+ */
+#ifndef GRESEC_CRYPTO_KEYS_H
+#define GRESEC_CRYPTO_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	KEYS_LEN = 32,
+	KEYS_BASE64_LEN = 44,        /* without the terminating NUL */
+	KEYS_FILE_MAX = 256,         /* longest key file read (key + whitespace) */
+};
+
+/* out receives KEYS_BASE64_LEN characters and a NUL. */
+void keys_to_base64(char out[KEYS_BASE64_LEN + 1], const uint8_t key[KEYS_LEN]);
+
+/* Decode exactly one 44-character key from a NUL-terminated string; nothing
+ * may precede or follow it.  0, or -EINVAL (key is then zeroed). */
+int keys_from_base64(uint8_t key[KEYS_LEN], const char *b64);
+
+/* The same for len bytes that need not be NUL-terminated. */
+int keys_from_base64n(uint8_t key[KEYS_LEN], const char *b64, size_t len);
+
+/* A random X25519 private key, clamped. */
+void keys_generate_private(uint8_t priv[KEYS_LEN]);
+
+/* pub = X25519(priv, 9).  0, or -EINVAL. */
+int keys_public_from_private(uint8_t pub[KEYS_LEN], const uint8_t priv[KEYS_LEN]);
+
+/* Read a base64 key from path, refusing symlinks, non-regular files, files
+ * group or others may access, and files owned by another user.  0, or a
+ * negative errno with a message naming the file (and the fix for
+ * permissions) in err.  The key is zeroed on failure. */
+int keys_load_file(const char *path, uint8_t key[KEYS_LEN], char *err, size_t errlen);
+
+#endif
