@@ -238,8 +238,15 @@ static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int reve
 		tunnel_set_carrier(t, false);
 	else
 		t->keepalive_missed++;
+	/* The reply comes back through our own receive checks, so its inner GRE
+	 * header carries our ikey. */
+	struct gre_tx inner = t->gre_tx;
+
+	inner.has_key = t->cfg.has_ikey;
+	inner.key = t->cfg.ikey;
+	inner.seq = false;
 	pkt_reset(p);
-	if (gre_keepalive_build(p, &t->gre_tx, t->cfg.local.u.v4, t->cfg.remote.u.v4) != 0 ||
+	if (gre_keepalive_build(p, &inner, t->cfg.local.u.v4, t->cfg.remote.u.v4) != 0 ||
 	    gre_encap(p, &t->gre_tx, GRE_PROTO_IPV4) != 0)
 		return;
 	if (plain_send(t, p) == 0)
@@ -270,20 +277,17 @@ void plain_keepalive_reply(struct tunnel *t)
  * the way a Linux or Cisco GRE interface routes it: as GRE to the peer. */
 bool plain_reflect_keepalive(struct tunnel *t, struct pkt *p, uint16_t proto)
 {
-	const uint8_t *ip = pkt_data(p);
-	size_t ihl;
+	size_t gre_off, gre_len;
 
-	if (proto != GRE_PROTO_IPV4 || t->cfg.remote.family != AF_INET || p->len < IPV4_HDR_LEN ||
-	    ip[9] != IPPROTO_GRE_NUM)
+	if (proto != GRE_PROTO_IPV4 || t->cfg.remote.family != AF_INET ||
+	    !gre_keepalive_is_request(pkt_data(p), p->len, t->cfg.local.u.v4, t->cfg.remote.u.v4,
+				      &gre_off, &gre_len))
 		return false;
-	if (memcmp(ip + 16, &t->cfg.remote.u.v4, 4) != 0)
-		return false;
-	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	if (ihl < IPV4_HDR_LEN || ihl > p->len)
-		return false;
-	pkt_pull(p, ihl);
-	if (sendto(t->gre_sock->fd, pkt_data(p), p->len, MSG_DONTWAIT, &t->remote.sa, sizeof(t->remote.in)) < 0)
+	if (sendto(t->gre_sock->fd, pkt_data(p) + gre_off, gre_len, MSG_DONTWAIT, &t->remote.sa,
+		   sockaddr_len(&t->remote)) < 0)
 		t->ctr.drops[DROP_TX_ERROR]++;
+	else
+		t->ctr.keepalives_reflected++;
 	return true;
 }
 

@@ -658,7 +658,9 @@ static struct secure_port *port_get(struct gresecd *d, const struct tunnel_confi
 	sp->port = c->port;
 	sp->local = c->local;
 	snprintf(sp->device, sizeof(sp->device), "%s", c->device);
-	sp->rl = ratelimiter_new();
+	sp->rl = calloc(1, sizeof(*sp->rl));
+	if (sp->rl)
+		ratelimiter_init(sp->rl);
 	sp->scratch = sodium_malloc(sizeof(*sp->scratch));
 	if (!sp->rl || !sp->scratch) {
 		*err = -ENOMEM;
@@ -695,7 +697,7 @@ fail:
 			ev_io_stop(d->loop, &sp->io[i]);
 			close(sp->fd[i]);
 		}
-	ratelimiter_free(sp->rl);
+	free(sp->rl);
 	sodium_free(sp->scratch);
 	free(sp);
 	return NULL;
@@ -715,7 +717,7 @@ static void port_put(struct gresecd *d, struct secure_port *sp)
 			ev_io_stop(d->loop, &sp->io[i]);
 			close(sp->fd[i]);
 		}
-	ratelimiter_free(sp->rl);
+	free(sp->rl);
 	sodium_free(sp->scratch);
 	free(sp);
 }

@@ -104,8 +104,9 @@ static void show_one_json(const struct tunnel *t, FILE *out)
 	fprintf(out, ",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,\"tx_bytes\":%llu",
 		(unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
 		(unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes);
-	fprintf(out, ",\"keepalives_sent\":%llu,\"keepalives_received\":%llu,\"drops\":{",
-		(unsigned long long)c->keepalives_sent, (unsigned long long)c->keepalives_received);
+	fprintf(out, ",\"keepalives_sent\":%llu,\"keepalives_received\":%llu,\"keepalives_reflected\":%llu,\"drops\":{",
+		(unsigned long long)c->keepalives_sent, (unsigned long long)c->keepalives_received,
+		(unsigned long long)c->keepalives_reflected);
 	for (int i = 1; i < GRE_RESULT_MAX; i++)
 		fprintf(out, "%s\"%s\":%llu", i > 1 ? "," : "", gre_result_name((enum gre_result)i),
 			(unsigned long long)c->gre_drops[i]);

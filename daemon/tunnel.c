@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
-#include <sodium.h>
 
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -57,7 +56,7 @@ static void gre_params_from_config(struct tunnel *t)
 	t->gre_tx.has_key = c->has_okey;
 	t->gre_tx.key = c->okey;
 	t->gre_tx.seq = c->sequence;
-	t->gre_tx.next_seq = next_seq;
+	t->gre_tx.next_seq = next_seq ? next_seq : 1; /* Linux ip_gre numbers from 1 */
 
 	memset(&t->gre_rx, 0, sizeof(t->gre_rx));
 	t->gre_rx.csum_required = c->checksum;
@@ -65,21 +64,6 @@ static void gre_params_from_config(struct tunnel *t)
 	t->gre_rx.key = c->ikey;
 	t->gre_rx.seq_required = c->sequence;
 	t->gre_rx.keepalive_enabled = c->keepalive_interval > 0;
-}
-
-/* A stable IPv6 interface identifier for a TUN (L3) interface, which has no
- * hardware address to derive one from: OSPFv3 and other routing daemons
- * need a link-local address on the link. */
-static void tunnel_ll6_iid(const struct tunnel_config *c, uint8_t iid[8])
-{
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, NULL, 0, 8);
-	crypto_generichash_update(&st, (const uint8_t *)c->name, strlen(c->name));
-	crypto_generichash_update(&st, c->local.u.bytes, sizeof(c->local.u.bytes));
-	crypto_generichash_update(&st, c->remote.u.bytes, sizeof(c->remote.u.bytes));
-	crypto_generichash_final(&st, iid, 8);
-	iid[0] &= (uint8_t)~0x02; /* not a universal (EUI-64) identifier */
 }
 
 static const struct ip_addr *peer_for(const struct tunnel_config *c, int family)
@@ -138,15 +122,8 @@ static int tunnel_configure_link(struct tunnel *t)
 			t->ifname, strerror(-err));
 		return err;
 	}
-	if (c->type == TUNNEL_TYPE_GRE) {
-		uint8_t iid[8];
-
-		tunnel_ll6_iid(c, iid);
-		err = nl_addr_add_ll6(&t->d->nl, t->ifindex, iid);
-		/* IPv6 may be disabled on the host: then there is nothing to add. */
-		if (err && err != -EEXIST)
-			log_debug("tunnel \"%s\": no IPv6 link-local address: %s", c->name, strerror(-err));
-	}
+	/* The kernel gives the link its IPv6 link-local address itself (TUN:
+	 * addrgenmode random; TAP: from the MAC), as OSPFv3 needs. */
 	for (size_t i = 0; i < c->n_addresses; i++)
 		if ((err = tunnel_add_address(t, &c->addresses[i])))
 			return err;

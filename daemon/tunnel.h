@@ -42,7 +42,8 @@ struct tunnel_counters {
 	uint64_t tx_packets, tx_bytes;   /* inner packets sent to the peer */
 	uint64_t gre_drops[GRE_RESULT_MAX];
 	uint64_t drops[DROP_REASON_MAX];
-	uint64_t keepalives_sent, keepalives_received;
+	uint64_t keepalives_sent, keepalives_received; /* ours, and their answers */
+	uint64_t keepalives_reflected;              /* the peer's, sent back */
 };
 
 struct tunnel {
