@@ -278,7 +278,8 @@ static void test_counter_limits(void **state)
 		assert_int_equal(crypto_aead_chacha20poly1305_ietf_encrypt_detached(m, m + 16, &tl,
 				m, 16, NULL, 0, NULL, nonce, c->a.send_key), 0);
 		c->p.len = 32;
-		m = pkt_push(&c->p, DATA_HDR_LEN);
+		assert_non_null(pkt_push(&c->p, DATA_HDR_LEN));
+		m = pkt_data(&c->p);
 		memset(m, 0, DATA_HDR_LEN);
 		m[0] = MSG_DATA;
 		store_le32(m + 4, IDX_B);
