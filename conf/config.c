@@ -1347,7 +1347,7 @@ static unsigned port_of(const struct tparse *tp)
 }
 
 /* Rules between tunnels; only settings that parsed are compared. */
-static void check_tunnels(struct loader *L, struct tparse *tps, size_t n)
+static void check_tunnels(struct tparse *tps, size_t n)
 {
 	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
 	size_t i, j;
@@ -1517,7 +1517,7 @@ static void parse_root(struct loader *L, config_t *cf, struct gresec_config *out
 		n++;
 	}
 	out->n_tunnels = n;
-	check_tunnels(L, tps, n);
+	check_tunnels(tps, n);
 	if (L->n_errors == 0)
 		for (i = 0; i < n; i++)
 			tunnel_defaults(&tps[i]);
