@@ -25,6 +25,7 @@
 #include "daemon/secure.h"
 #include "daemon/session.h"
 #include "daemon/tunnel.h"
+#include "tunnel/tun.h"
 #include "tunnel/wire.h"
 
 enum {
@@ -52,6 +53,8 @@ struct secure_peer {
 	struct session session;
 	uint8_t last_timestamp[NOISE_TIMESTAMP_LEN];
 	uint64_t last_initiation_consumed;
+	uint64_t last_rx;          /* latest authenticated packet from the peer */
+	uint64_t suspect_since;    /* the peer stopped answering; 0 = it answers */
 	ev_timer timer;
 	struct pkt *staged[PEER_STAGED];
 	unsigned n_staged;
@@ -142,6 +145,14 @@ static void peer_drain_expired(struct secure_peer *peer)
 }
 
 static void peer_schedule(struct secure_peer *peer);
+
+/* The peer proved itself alive: carrier up, so routes over the link work. */
+static void peer_alive(struct secure_peer *peer, uint64_t now)
+{
+	peer->last_rx = now;
+	peer->suspect_since = 0;
+	tunnel_set_carrier(peer->t, true);
+}
 
 /* ---- receiver indices ----
  * Indices are random so that they say nothing about the daemon's state;
@@ -329,7 +340,9 @@ static void handle_initiation(struct secure_port *sp, struct pkt *pk, const unio
 		send_cookie_reply(sp, &ident->checker, msg, pk->len, load_le32(msg + 4), src, now);
 		return;
 	}
-	if (!ratelimiter_allow(sp->rl, &src->sa, now)) {
+	/* The source is only proven once mac2 holds (under load); limiting
+	 * unproven sources would let spoofed floods lock real peers out. */
+	if (under_load && !ratelimiter_allow(sp->rl, &src->sa, now)) {
 		ident->t->ctr.drops[DROP_RATE_LIMITED]++;
 		return;
 	}
@@ -379,6 +392,7 @@ static void handle_initiation(struct secure_port *sp, struct pkt *pk, const unio
 		goto out;
 	}
 	send_to_endpoint(peer, resp, sizeof(resp));
+	peer_alive(peer, now);
 	log_debug("tunnel \"%s\": handshake initiation answered", peer->t->cfg.name);
 	peer_schedule(peer);
 out:
@@ -401,12 +415,14 @@ static void handle_response(struct secure_port *sp, struct pkt *pk, const union 
 	struct secure_peer *peer = peer_by_handshake_index(sp, load_le32(msg + 8));
 	enum cookie_result cr;
 	uint32_t sender;
+	bool under_load;
 
 	if (!peer) {
 		port_count(sp, DROP_NO_SESSION);
 		return;
 	}
-	cr = cookie_validate(&peer->checker, msg, pk->len, &src->sa, port_under_load(sp, now), now);
+	under_load = port_under_load(sp, now);
+	cr = cookie_validate(&peer->checker, msg, pk->len, &src->sa, under_load, now);
 	if (cr == COOKIE_MAC1_BAD) {
 		peer->t->ctr.drops[DROP_BAD_MAC]++;
 		return;
@@ -415,7 +431,7 @@ static void handle_response(struct secure_port *sp, struct pkt *pk, const union 
 		send_cookie_reply(sp, &peer->checker, msg, pk->len, load_le32(msg + 4), src, now);
 		return;
 	}
-	if (!ratelimiter_allow(sp->rl, &src->sa, now)) {
+	if (under_load && !ratelimiter_allow(sp->rl, &src->sa, now)) {
 		peer->t->ctr.drops[DROP_RATE_LIMITED]++;
 		return;
 	}
@@ -430,6 +446,7 @@ static void handle_response(struct secure_port *sp, struct pkt *pk, const union 
 		peer->t->ctr.drops[DROP_HANDSHAKE]++;
 		return;
 	}
+	peer_alive(peer, now);
 	log_info("tunnel \"%s\": session established", peer->t->cfg.name);
 	peer_flush_staged(peer);
 	peer_schedule(peer);
@@ -491,6 +508,7 @@ static void handle_data(struct secure_port *sp, struct pkt *pk, const union sock
 	}
 	/* Authenticated: the peer is where this came from (roaming). */
 	set_endpoint(peer, src);
+	peer_alive(peer, now);
 	session_data_received(&peer->session, now, slot, pk->len == 0);
 	peer_drain_expired(peer);
 	if (pk->len)
@@ -558,11 +576,56 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- timers ---- */
 
+/* Liveness for routing daemons: a peer that stops answering (we sent and
+ * heard nothing back for keepalive + rekey timeout, or three persistent
+ * keepalive periods passed in silence) and then does not complete a
+ * handshake within two retries takes the carrier down, so routes over the
+ * link are withdrawn at once.  While down, handshakes go on so the link
+ * comes back as soon as the peer does.  Returns the next deadline. */
+static uint64_t peer_liveness(struct secure_peer *peer, uint64_t now, unsigned actions)
+{
+	const struct session_timers *st = &peer->session.t;
+	uint64_t grace = 2 * st->rekey_timeout;
+
+	if ((actions & SESSION_NEW_HANDSHAKE) && !peer->suspect_since)
+		peer->suspect_since = now;
+	if (st->persistent_keepalive && peer->last_rx && !peer->suspect_since &&
+	    now - peer->last_rx > 3 * st->persistent_keepalive)
+		peer->suspect_since = now;
+	if ((actions & SESSION_HANDSHAKE_GAVE_UP) || (peer->suspect_since && !peer->t->carrier))
+		if (peer->t->has_remote && !peer->session.want_handshake &&
+		    session_initiation_allowed(&peer->session, now))
+			session_request_handshake(&peer->session);
+	if (peer->suspect_since && peer->t->carrier) {
+		if (now - peer->suspect_since >= grace)
+			tunnel_set_carrier(peer->t, false);
+		else
+			return peer->suspect_since + grace;
+	}
+	if (!peer->t->carrier && peer->t->has_remote)
+		return now + st->rekey_timeout;
+	if (st->persistent_keepalive && peer->last_rx && !peer->suspect_since)
+		return peer->last_rx + 3 * st->persistent_keepalive + 1;
+	return SESSION_NEVER;
+}
+
 static void peer_run_actions(struct secure_peer *peer, uint64_t now)
 {
 	unsigned actions = 0;
 	uint64_t deadline = session_tick(&peer->session, now, &actions);
+	uint64_t live_deadline;
 	double delay;
+
+	live_deadline = peer_liveness(peer, now, actions);
+	if (peer->session.want_handshake) {
+		unsigned more = 0;
+		uint64_t d2 = session_tick(&peer->session, now, &more);
+
+		actions |= more & SESSION_SEND_INITIATION;
+		deadline = d2 < deadline ? d2 : deadline;
+	}
+	if (live_deadline < deadline)
+		deadline = live_deadline;
 
 	if (actions & SESSION_WIPE_KEYS) {
 		handshake_wipe(&peer->sec->hs);
@@ -823,7 +886,11 @@ int secure_start(struct tunnel *t)
 	t->peer = peer;
 	ev_init(&peer->timer, peer_timer_cb);
 	peer->timer.data = peer;
-	/* Bring the session up now, so routing sees the link without waiting for traffic. */
+	/* The link carries nothing until a handshake proves the peer: carrier
+	 * off, so routing daemons do not count on it yet.  Start the handshake
+	 * now rather than waiting for traffic. */
+	if (tun_set_carrier(t->tun_fd, false) == 0)
+		t->carrier = false;
 	if (t->has_remote)
 		peer_send_initiation(peer, gresecd_now_ns());
 	peer_schedule(peer);

@@ -148,6 +148,11 @@ static void request_handshake(struct session *s)
 	s->attempts = 0;
 }
 
+void session_request_handshake(struct session *s)
+{
+	request_handshake(s);
+}
+
 static void any_auth_sent(struct session *s)
 {
 	s->keepalive_at = SESSION_NEVER;

@@ -197,6 +197,10 @@ void session_handshake_initiated(struct session *s, uint64_t now);
 int session_handshake_complete(struct session *s, uint64_t now, bool we_initiated,
 			       uint32_t local_index, void *keypair);
 
+/* Ask for a handshake without a packet to send (liveness probing while the
+ * link is down); served by the next session_tick() within the rate limit. */
+void session_request_handshake(struct session *s);
+
 /* At most one initiation per rekey_timeout, and only with an endpoint. */
 bool session_initiation_allowed(const struct session *s, uint64_t now);
 
