@@ -62,6 +62,12 @@ static bool is_space(char c)
 
 int keys_load_file(const char *path, uint8_t key[KEYS_LEN], char *err, size_t errlen)
 {
+	return keys_load_file_owned(path, key, geteuid(), err, errlen);
+}
+
+int keys_load_file_owned(const char *path, uint8_t key[KEYS_LEN], uid_t owner, char *err,
+			 size_t errlen)
+{
 	char buf[KEYS_FILE_MAX + 1];
 	size_t len = 0;
 	struct stat st;
@@ -95,11 +101,11 @@ int keys_load_file(const char *path, uint8_t key[KEYS_LEN], char *err, size_t er
 			 path, (unsigned int)(st.st_mode & 07777), path);
 		goto out;
 	}
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != owner) {
 		ret = -EPERM;
 		snprintf(err, errlen, "\"%s\": owned by uid %u, not by uid %u, run: chown %u %s",
-			 path, (unsigned int)st.st_uid, (unsigned int)geteuid(),
-			 (unsigned int)geteuid(), path);
+			 path, (unsigned int)st.st_uid, (unsigned int)owner,
+			 (unsigned int)owner, path);
 		goto out;
 	}
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum {
 	KEYS_LEN = 32,
@@ -38,5 +39,11 @@ int keys_public_from_private(uint8_t pub[KEYS_LEN], const uint8_t priv[KEYS_LEN]
  * negative errno with a message naming the file (and the fix for
  * permissions) in err.  The key is zeroed on failure. */
 int keys_load_file(const char *path, uint8_t key[KEYS_LEN], char *err, size_t errlen);
+
+/* The same, with the file required to belong to owner: a daemon that drops
+ * to an unprivileged user reads the keys both before the drop (as root)
+ * and on reload after it, so it names that user here. */
+int keys_load_file_owned(const char *path, uint8_t key[KEYS_LEN], uid_t owner, char *err,
+			 size_t errlen);
 
 #endif

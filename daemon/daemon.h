@@ -10,6 +10,7 @@
 #include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf/config.h"
 #include "tunnel/netlink.h"
@@ -52,6 +53,8 @@ struct gresecd {
 	struct pkt *rx_pkts[RX_BATCH];
 	union sockaddr_inet rx_src[RX_BATCH];
 	struct pkt *tx_pkt;            /* scratch for ICMP errors and keepalives */
+
+	uid_t key_owner;               /* key files must belong to this user: daemon.user, else us */
 
 	ev_signal sig_term, sig_int, sig_hup;
 	bool privileges_dropped;

@@ -218,6 +218,14 @@ int main(int argc, char **argv)
 		goto out;
 	if (gresecd_init(&d, &cfg) != 0)
 		goto out;
+	d.key_owner = geteuid();
+	if (cfg.daemon.user[0]) {
+		unsigned uid, gid;
+
+		if (privdrop_lookup(cfg.daemon.user, cfg.daemon.group, &uid, &gid) != 0)
+			goto out_shutdown;
+		d.key_owner = (uid_t)uid;
+	}
 	make_parent_dir(d.control_path);
 	if (control_open(&d, d.control_path) != 0)
 		goto out_shutdown;

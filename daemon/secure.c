@@ -844,13 +844,13 @@ int secure_start(struct tunnel *t)
 		}
 
 	memset(psk, 0, sizeof(psk));
-	if (keys_load_file(c->private_key_file, priv, err_msg, sizeof(err_msg)) != 0) {
+	if (keys_load_file_owned(c->private_key_file, priv, t->d->key_owner, err_msg, sizeof(err_msg)) != 0) {
 		log_err("tunnel \"%s\": private_key_file: %s", c->name, err_msg);
 		err = -EACCES;
 		goto fail;
 	}
 	if (c->preshared_key_file[0] &&
-	    keys_load_file(c->preshared_key_file, psk, err_msg, sizeof(err_msg)) != 0) {
+	    keys_load_file_owned(c->preshared_key_file, psk, t->d->key_owner, err_msg, sizeof(err_msg)) != 0) {
 		log_err("tunnel \"%s\": preshared_key_file: %s", c->name, err_msg);
 		sodium_memzero(priv, sizeof(priv));
 		err = -EACCES;

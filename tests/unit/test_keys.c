@@ -208,7 +208,10 @@ static void test_file_owner(void **state)
 
 	if (geteuid() != 0)
 		skip();         /* only root can give a file away */
+	uint8_t key_copy_for_owner_test[KEYS_LEN];
+
 	randombytes_buf(key, sizeof(key));
+	memcpy(key_copy_for_owner_test, key, sizeof(key));
 	keys_to_base64(b64, key);
 	write_file(d->file, b64, KEYS_BASE64_LEN, 0600);
 	assert_int_equal(chown(d->file, 65534, 65534), 0);   /* nobody */
@@ -216,6 +219,13 @@ static void test_file_owner(void **state)
 	assert_non_null(strstr(err, d->file));
 	assert_non_null(strstr(err, "owned by uid 65534"));
 	assert_non_null(strstr(err, "chown"));
+
+	/* A daemon about to drop to nobody reads nobody's key file as root. */
+	uint8_t loaded[KEYS_LEN];
+	assert_int_equal(keys_load_file_owned(d->file, loaded, 65534, err, sizeof(err)), 0);
+	assert_memory_equal(loaded, key_copy_for_owner_test, KEYS_LEN);
+	assert_int_equal(keys_load_file_owned(d->file, loaded, 0, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "not by uid 0"));
 }
 
 static void test_file_missing_and_kinds(void **state)
