@@ -37,6 +37,12 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 			return -ENOMEM;
 		pkt_reset(d->rx_pkts[i]);
 	}
+	for (int i = 0; i < TX_BATCH; i++) {
+		d->tx_pkts[i] = malloc(sizeof(struct pkt));
+		if (!d->tx_pkts[i])
+			return -ENOMEM;
+		pkt_reset(d->tx_pkts[i]);
+	}
 	d->tx_pkt = malloc(sizeof(struct pkt));
 	if (!d->tx_pkt)
 		return -ENOMEM;
@@ -168,6 +174,10 @@ void gresecd_shutdown(struct gresecd *d)
 	for (int i = 0; i < RX_BATCH; i++) {
 		free(d->rx_pkts[i]);
 		d->rx_pkts[i] = NULL;
+	}
+	for (int i = 0; i < TX_BATCH; i++) {
+		free(d->tx_pkts[i]);
+		d->tx_pkts[i] = NULL;
 	}
 	free(d->tx_pkt);
 	d->tx_pkt = NULL;

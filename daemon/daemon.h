@@ -20,7 +20,7 @@
 struct tunnel;
 struct secure_port;
 
-enum { RX_BATCH = 32 };
+enum { RX_BATCH = 32, TX_BATCH = 64 };
 
 /* A raw GRE socket shared by the plain tunnels with the same family, local
  * address and device; packets are demultiplexed by source and key. */
@@ -52,6 +52,7 @@ struct gresecd {
 	/* One batch of buffers, allocated once: the data path never allocates. */
 	struct pkt *rx_pkts[RX_BATCH];
 	union sockaddr_inet rx_src[RX_BATCH];
+	struct pkt *tx_pkts[TX_BATCH]; /* a burst read from a TUN/TAP, sent in one call */
 	struct pkt *tx_pkt;            /* scratch for ICMP errors and keepalives */
 
 	uid_t key_owner;               /* key files must belong to this user: daemon.user, else us */

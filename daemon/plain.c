@@ -182,40 +182,24 @@ static int inner_ttl(const struct tunnel *t, const struct pkt *p)
 	return 64;
 }
 
+void plain_transmit(struct tunnel *t, struct pkt **pkts, unsigned n)
+{
+	int ttl[TX_BATCH];
+
+	for (unsigned i = 0; i < n && i < TX_BATCH; i++)
+		ttl[i] = inner_ttl(t, pkts[i]);
+	tunnel_sendmmsg(t, t->gre_sock->fd, pkts, n, &t->remote, ttl);
+}
+
+/* One packet outside the data path (keepalives); not counted as traffic. */
 int plain_send(struct tunnel *t, struct pkt *p)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = pkt_data(p), .iov_len = p->len };
-	struct msghdr msg = {
-		.msg_name = &t->remote,
-		.msg_namelen = t->remote.sa.sa_family == AF_INET6 ? sizeof(t->remote.in6) : sizeof(t->remote.in),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-	int ttl = inner_ttl(t, p);
-
-	memset(control.buf, 0, sizeof(control.buf));
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	if (t->remote.sa.sa_family == AF_INET6) {
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_HOPLIMIT;
-	} else {
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_TTL;
-	}
-	memcpy(CMSG_DATA(cm), &ttl, sizeof(ttl));
-	if (sendmsg(t->gre_sock->fd, &msg, MSG_DONTWAIT) < 0) {
+	if (sendto(t->gre_sock->fd, pkt_data(p), p->len, MSG_DONTWAIT, &t->remote.sa,
+		   sockaddr_len(&t->remote)) < 0) {
 		int err = errno;
 
-		if (err != EMSGSIZE)
-			log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s",
-					t->cfg.name, strerror(err));
+		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s",
+				t->cfg.name, strerror(err));
 		return -err;
 	}
 	return 0;

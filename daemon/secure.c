@@ -211,6 +211,7 @@ static void peer_send_keepalive(struct secure_peer *peer, uint64_t now)
 	struct pkt *p = peer->t->d->tx_pkt;
 
 	pkt_reset(p);
+	p->inner_len = 0;
 	secure_send(peer->t, p);
 	(void)now;
 }
@@ -662,10 +663,9 @@ static void peer_schedule(struct secure_peer *peer)
 
 /* ---- data path ---- */
 
-int secure_send(struct tunnel *t, struct pkt *p)
+int secure_seal(struct tunnel *t, struct pkt *p, uint64_t now)
 {
 	struct secure_peer *peer = t->peer;
-	uint64_t now = gresecd_now_ns();
 	struct session_slot *slot = session_want_send(&peer->session, now);
 	bool keepalive = p->len == 0;
 	int r;
@@ -678,6 +678,7 @@ int secure_send(struct tunnel *t, struct pkt *p)
 
 			s->off = p->off;
 			s->len = p->len;
+			s->inner_len = p->inner_len;
 			memcpy(s->buf + s->off, p->buf + p->off, p->len);
 		} else {
 			t->ctr.drops[DROP_NO_SESSION]++;
@@ -691,13 +692,37 @@ int secure_send(struct tunnel *t, struct pkt *p)
 		peer_schedule(peer);
 		return -EINVAL;
 	}
-	if (send_to_endpoint(peer, pkt_data(p), p->len) != 0)
-		return -EIO;
-	session_data_sent(&peer->session, now, keepalive);
-	/* Cheap when nothing is due; keeps rekey and keepalive deadlines current. */
-	if (peer->session.want_handshake || !ev_is_active(&peer->timer))
-		peer_schedule(peer);
 	return 0;
+}
+
+unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64_t now)
+{
+	struct secure_peer *peer = t->peer;
+	unsigned sent;
+	int fd;
+
+	if (!t->has_remote || (fd = port_fd_for(peer->port, t->remote.sa.sa_family)) < 0) {
+		t->ctr.drops[DROP_TX_ERROR] += n;
+		return 0;
+	}
+	sent = tunnel_sendmmsg(t, fd, pkts, n, &t->remote, NULL);
+	if (sent) {
+		session_data_sent(&peer->session, now, n == 1 && pkts[0]->inner_len == 0);
+		/* Cheap when nothing is due; keeps rekey and keepalive deadlines current. */
+		if (peer->session.want_handshake || !ev_is_active(&peer->timer))
+			peer_schedule(peer);
+	}
+	return sent;
+}
+
+int secure_send(struct tunnel *t, struct pkt *p)
+{
+	uint64_t now = gresecd_now_ns();
+	int r = secure_seal(t, p, now);
+
+	if (r)
+		return r;
+	return secure_transmit(t, &p, 1, now) == 1 ? 0 : -EIO;
 }
 
 /* ---- set-up ---- */

@@ -15,7 +15,12 @@ int secure_start(struct tunnel *t);
 void secure_stop(struct tunnel *t);
 /* Apply settings changed in place (persistent keepalive). */
 void secure_update(struct tunnel *t);
-/* Seal and send one GRE packet; 0 when sent, else the drop was counted. */
+/* Seal one GRE packet in place for secure_transmit(); 0 when ready, else
+ * it was held for the handshake or dropped and counted. */
+int secure_seal(struct tunnel *t, struct pkt *p, uint64_t now);
+/* Send sealed packets to the peer in one system call; returns how many went. */
+unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64_t now);
+/* Seal and send one packet (keepalives, packets held during a handshake). */
 int secure_send(struct tunnel *t, struct pkt *p);
 
 enum secure_state { SECURE_DOWN, SECURE_HANDSHAKING, SECURE_ESTABLISHED };

@@ -136,23 +136,31 @@ static int tunnel_configure_link(struct tunnel *t)
 static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct tunnel *t = w->data;
-	struct pkt *p = t->d->rx_pkts[0];
+	struct gresecd *d = t->d;
+	unsigned queued = 0;
 
 	(void)loop; (void)revents;
-	/* Drain a bounded burst per wake-up so one busy tunnel cannot starve the rest. */
+	/* Drain a bounded burst per wake-up so one busy tunnel cannot starve the
+	 * rest, and hand the burst to the underlay in one system call. */
 	for (int i = 0; i < TUN_BURST; i++) {
+		struct pkt *p = d->tx_pkts[queued];
 		ssize_t n = tun_read(t->tun_fd, p);
 
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EINTR)
 				log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": read from %s: %s",
 						t->cfg.name, t->ifname, strerror((int)-n));
-			return;
+			break;
 		}
 		if (n == 0)
 			continue;
-		tunnel_output(t, p);
+		if (tunnel_output(t, p) == 0 && ++queued == TX_BATCH) {
+			tunnel_transmit(t, d->tx_pkts, queued);
+			queued = 0;
+		}
 	}
+	if (queued)
+		tunnel_transmit(t, d->tx_pkts, queued);
 }
 
 int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out)
@@ -355,11 +363,11 @@ static uint32_t tunnel_overhead(const struct tunnel *t)
 	return o;
 }
 
-void tunnel_output(struct tunnel *t, struct pkt *p)
+int tunnel_output(struct tunnel *t, struct pkt *p)
 {
 	uint16_t proto;
-	size_t inner_len = p->len;
 
+	p->inner_len = p->len;
 	if (t->cfg.type == TUNNEL_TYPE_GRETAP) {
 		proto = GRE_PROTO_TEB;
 	} else {
@@ -368,7 +376,7 @@ void tunnel_output(struct tunnel *t, struct pkt *p)
 		case 6: proto = GRE_PROTO_IPV6; break;
 		default:
 			t->ctr.drops[DROP_INNER_MALFORMED]++;
-			return;
+			return -EINVAL;
 		}
 		if (t->cfg.clamp_mss)
 			inet_clamp_mss(pkt_data(p), p->len, proto,
@@ -378,40 +386,113 @@ void tunnel_output(struct tunnel *t, struct pkt *p)
 
 			if (p->len > room) {
 				tunnel_answer_too_big(t, p, proto, room);
-				return;
+				return -EMSGSIZE;
 			}
 		}
 	}
 	if (gre_encap(p, &t->gre_tx, proto) != 0) {
 		t->ctr.drops[DROP_BAD_LENGTH]++;
-		return;
+		return -ENOBUFS;
 	}
-	if (t->cfg.mode == TUNNEL_MODE_PLAIN) {
-		int err = plain_send(t, p);
+	if (t->cfg.mode == TUNNEL_MODE_SECURE)
+		return secure_seal(t, p, gresecd_now_ns());
+	return 0;
+}
 
-		if (err == -EMSGSIZE && t->cfg.type == TUNNEL_TYPE_GRE) {
-			/* The kernel learned a smaller path MTU: remember it and answer. */
-			int pmtu = sock_path_mtu(t->cfg.remote.family, &t->cfg.local, &t->cfg.remote);
+void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n)
+{
+	if (t->cfg.mode == TUNNEL_MODE_PLAIN)
+		plain_transmit(t, pkts, n);
+	else
+		secure_transmit(t, pkts, n, gresecd_now_ns());
+}
 
-			if (pmtu > 0) {
-				t->path_mtu = (uint32_t)pmtu;
-				log_ratelimited(&t->rl, LOG_LEVEL_NOTICE,
-						"tunnel \"%s\": underlay path MTU to the peer is %d", t->cfg.name, pmtu);
+/* The kernel refused a packet as larger than the path MTU it knows now:
+ * remember that MTU so later packets are answered before they are sent,
+ * and (plain mode, where the inner packet is still readable) answer this one. */
+static void tunnel_refused_too_big(struct tunnel *t, struct pkt *p)
+{
+	int pmtu = sock_path_mtu(t->remote.sa.sa_family, &t->cfg.local, &t->cfg.remote);
+	uint32_t room;
+
+	if (pmtu > 0 && (uint32_t)pmtu != t->path_mtu) {
+		t->path_mtu = (uint32_t)pmtu;
+		log_ratelimited(&t->rl, LOG_LEVEL_NOTICE, "tunnel \"%s\": underlay path MTU to the peer is %d",
+				t->cfg.name, pmtu);
+	}
+	room = t->path_mtu > tunnel_overhead(t) ? t->path_mtu - tunnel_overhead(t) : 576;
+	if (t->cfg.mode == TUNNEL_MODE_PLAIN && t->cfg.type == TUNNEL_TYPE_GRE &&
+	    pkt_pull(p, gre_header_len(&t->gre_tx)) && p->len)
+		tunnel_answer_too_big(t, p, (pkt_data(p)[0] >> 4) == 4 ? GRE_PROTO_IPV4 : GRE_PROTO_IPV6, room);
+	else
+		t->ctr.drops[DROP_TOO_BIG]++;
+}
+
+unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
+			 const union sockaddr_inet *dst, const int *ttl)
+{
+	struct mmsghdr msgs[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[TX_BATCH];
+	unsigned i, sent = 0;
+
+	if (n > TX_BATCH)
+		n = TX_BATCH;
+	memset(msgs, 0, n * sizeof(msgs[0]));
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = pkt_data(pkts[i]);
+		iov[i].iov_len = pkts[i]->len;
+		msgs[i].msg_hdr.msg_name = (void *)&dst->sa;
+		msgs[i].msg_hdr.msg_namelen = sockaddr_len(dst);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		if (ttl) {
+			struct cmsghdr *cm;
+
+			memset(ctl[i].buf, 0, sizeof(ctl[i].buf));
+			msgs[i].msg_hdr.msg_control = ctl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+			cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			cm->cmsg_level = dst->sa.sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+			cm->cmsg_type = dst->sa.sa_family == AF_INET6 ? IPV6_HOPLIMIT : IP_TTL;
+			memcpy(CMSG_DATA(cm), &ttl[i], sizeof(int));
+		}
+	}
+	for (i = 0; i < n;) {
+		int r = sendmmsg(fd, msgs + i, n - i, MSG_DONTWAIT);
+
+		if (r > 0) {
+			for (int k = 0; k < r; k++) {
+				t->ctr.tx_packets++;
+				t->ctr.tx_bytes += pkts[i + (unsigned)k]->inner_len;
 			}
-			pkt_pull(p, gre_header_len(&t->gre_tx));
-			tunnel_answer_too_big(t, p, proto,
-					      t->path_mtu > tunnel_overhead(t) ? t->path_mtu - tunnel_overhead(t) : 576);
-			return;
+			i += (unsigned)r;
+			sent += (unsigned)r;
+			continue;
 		}
-		if (err) {
+		if (errno == EINTR)
+			continue;
+		/* sendmmsg stops at the first packet the kernel refuses: handle
+		 * that one, then go on with the rest. */
+		if (errno == EMSGSIZE) {
+			tunnel_refused_too_big(t, pkts[i]);
+		} else {
 			t->ctr.drops[DROP_TX_ERROR]++;
-			return;
+			log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s",
+					t->cfg.name, strerror(errno));
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				/* The socket is full: the rest of the burst would fail too. */
+				t->ctr.drops[DROP_TX_ERROR] += n - i - 1;
+				break;
+			}
 		}
-	} else if (secure_send(t, p) != 0) {
-		return;
+		i++;
 	}
-	t->ctr.tx_packets++;
-	t->ctr.tx_bytes += inner_len;
+	return sent;
 }
 
 void tunnel_gre_input(struct tunnel *t, struct pkt *p)

@@ -87,8 +87,16 @@ struct tunnel *tunnel_find(struct gresecd *d, const char *name);
  * Shared by plain and secure receive. */
 void tunnel_gre_input(struct tunnel *t, struct pkt *p);
 
-/* Encapsulate and send one inner packet read from the interface. */
-void tunnel_output(struct tunnel *t, struct pkt *p);
+/* Encapsulate (and in secure mode seal) one inner packet read from the
+ * interface; 0 when it is ready for tunnel_transmit(), else it was held or
+ * dropped and counted. */
+int tunnel_output(struct tunnel *t, struct pkt *p);
+/* Send up to TX_BATCH ready packets to the peer in one system call. */
+void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);
+/* sendmmsg with per-packet handling of refused packets (EMSGSIZE: path
+ * MTU); ttl: per-packet outer TTL, or NULL.  Counts tx; returns packets sent. */
+unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
+			 const union sockaddr_inet *dst, const int *ttl);
 
 void tunnel_set_carrier(struct tunnel *t, bool on);
 
@@ -96,6 +104,7 @@ void tunnel_set_carrier(struct tunnel *t, bool on);
 int plain_start(struct tunnel *t);
 void plain_stop(struct tunnel *t);
 int plain_send(struct tunnel *t, struct pkt *p);
+void plain_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* Cisco-compatible GRE keepalives: (re)arm the timer after a config change,
  * note our keepalive coming back, and reflect the peer's. */
 void plain_keepalive_reset(struct tunnel *t);

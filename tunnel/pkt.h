@@ -20,6 +20,7 @@ enum {
 struct pkt {
 	size_t off;
 	size_t len;
+	size_t inner_len;     /* the inner packet's length, for counters after encapsulation */
 	uint8_t buf[PKT_BUF_SIZE];
 };
 
