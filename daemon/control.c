@@ -206,7 +206,13 @@ static void control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (fd < 0)
 		return;
 	if (ctl->n_clients >= CONTROL_MAX_CLIENTS) {
+		static const char busy[] = "error: too many control connections, try again\n";
+
 		log_warn("control: too many clients, refusing one");
+		/* Best effort, never blocks: the client learns why it was cut off. */
+		if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			/* nothing more to tell it */
+		}
 		close(fd);
 		return;
 	}

@@ -64,9 +64,13 @@ static int control_call(const char *path, enum ctl_command cmd, const char *arg)
 		return 1;
 	}
 	if (send(fd, req, req_len, MSG_NOSIGNAL) != (ssize_t)req_len) {
-		fprintf(stderr, "gresec: cannot send to %s: %s\n", path, strerror(errno));
-		close(fd);
-		return 1;
+		/* The daemon may have refused us (permission, too many clients) and
+		 * closed before reading: its answer is still there to read. */
+		if (errno != EPIPE && errno != ECONNRESET) {
+			fprintf(stderr, "gresec: cannot send to %s: %s\n", path, strerror(errno));
+			close(fd);
+			return 1;
+		}
 	}
 	shutdown(fd, SHUT_WR);
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
