@@ -171,8 +171,10 @@ start_gresecd()
 		fail "gresecd in $ns ($(basename "$conf")) does not answer on $GRESECD_SOCK"
 	fi
 	if ! kill -0 "$GRESECD_PID" 2>/dev/null; then
+		local st
 		wait "$GRESECD_PID"
-		fail "gresecd in $ns ($(basename "$conf")) exited with status $? at start"
+		st=$?
+		fail "gresecd in $ns ($(basename "$conf")) exited with status $st at start"
 	fi
 }
 

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True     # the source dir may be read-only (distcheck)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from scapy_peer import (GRE_R, GRE_RESERVED0, GRE_SSR, PROTO_IPV4,  # noqa: E402
                         PROTO_IPV6, GrePeer, Results, gre_flags_desc)
@@ -247,6 +248,15 @@ class Runner:
             n = self.rng.randint(1, 120)
             garbage.append((bytes(self.rng.getrandbits(8) for _ in range(n)), None))
         self.case("random garbage (20 packets, seed 2784)", garbage, ANY)
+        # Plausible headers (version 0, no RFC 1701 bits, any C/K/S, a known
+        # protocol type) over random bytes, to get past the first checks.
+        plausible = []
+        for _ in range(20):
+            flags = self.rng.choice((0, 0x8000, 0x2000, 0x1000, 0xA000, 0xB000, 0x3000))
+            proto = self.rng.choice((PROTO_IPV4, PROTO_IPV6, 0x6558))
+            body = bytes(self.rng.getrandbits(8) for _ in range(self.rng.randint(0, 80)))
+            plausible.append((struct.pack("!HH", flags, proto) + body, None))
+        self.case("plausible headers over random bytes (20 packets, seed 2784)", plausible, ANY)
         # Well-formed GRE from an address that is not the tunnel's remote.
         self.case("good GRE from a stranger (%s)" % a.stranger,
                   [self.gre(), self.gre(), self.gre()], R_SOURCE, src=a.stranger)

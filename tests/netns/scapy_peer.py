@@ -396,6 +396,16 @@ def cmd_pcap(a):
     replies = [r for r in from_daemon if r["icmp.type"] == "0" or r["icmpv6.type"] == "129"]
     res.check(len(replies) >= a.min_packets,
               "tshark sees %d ICMP echo replies inside the daemon's GRE" % len(replies))
+    # Our kernel has no GRE: without the raw socket it would answer every
+    # daemon packet with ICMP protocol unreachable.  The capture must show none.
+    # (First-occurrence fields: the outer header, not the quoted packet.)
+    out = subprocess.run(["tshark", "-r", a.file, "-Y", "icmp.type == 3", "-T", "fields",
+                          "-E", "occurrence=f", "-E", "separator=|",
+                          "-e", "ip.src", "-e", "ip.proto"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    noise = [x for x in out.stdout.splitlines() if x == "%s|1" % a.me]
+    res.check(out.returncode == 0 and not noise,
+              "no ICMP unreachable from the peer's kernel in the capture (%d)" % len(noise))
     return 1 if res.n_fail else 0
 
 

@@ -111,6 +111,8 @@ l3_case()
 	check_eq "$label: gresec show reports mode" "$got" plain
 	got=$(tunnel_field "$A" "$SOCK_A" gre1 remote)
 	check_eq "$label: gresec show reports remote" "$got" "$lb"
+	got=$(tunnel_field "$A" "$SOCK_A" gre1 mtu)
+	check_eq "$label: gresec show reports the MTU" "$got" "$mtu"
 
 	ip -n "$B" addr del 192.168.100.1/32 dev lo
 	stop_both "$label"

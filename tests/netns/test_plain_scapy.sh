@@ -27,11 +27,29 @@ make_pair "$D" "$S"
 STRANGER=10.0.0.3
 ip -n "$S" addr add "$STRANGER/24" dev veth0 || fail "second address in $S"
 
+# S's kernel has no GRE: a raw protocol-47 socket held open for the whole
+# test keeps it from answering the daemon with ICMP protocol unreachable,
+# also for packets the daemon sends while no scapy script runs (IPv6 MLD or
+# router solicitations the daemon's kernel sends over gre1 on its own).
+# It logs what it sees: GRE flags and protocol type.
+ip netns exec "$S" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+print("listening", flush=True)
+while True:
+    d = s.recv(65535)
+    h = (d[0] & 15) * 4
+    print("%d bytes from %s: GRE %s" % (len(d), socket.inet_ntoa(d[12:16]), d[h:h + 4].hex()),
+          flush=True)
+' >"$TMPD/gre-sink.log" 2>&1 &
+BG_PIDS+=($!)
+wait_for grep -q listening "$TMPD/gre-sink.log" || fail "GRE sink in $S did not start"
+
 # start_capture FILE: tshark on S's veth0 until stop_capture.
 start_capture()
 {
 	CAP_FILE=$1
-	ip netns exec "$S" tshark -q -i veth0 -f "ip proto 47" -w "$CAP_FILE" \
+	ip netns exec "$S" tshark -q -i veth0 -f "ip proto 47 or icmp" -w "$CAP_FILE" \
 		>"$CAP_FILE.log" 2>&1 &
 	CAP_PID=$!
 	BG_PIDS+=("$CAP_PID")
