@@ -108,8 +108,9 @@ static void show_one_json(const struct tunnel *t, FILE *out)
 		(unsigned long long)c->keepalives_sent, (unsigned long long)c->keepalives_received,
 		(unsigned long long)c->keepalives_reflected);
 	for (int i = 1; i < GRE_RESULT_MAX; i++)
-		fprintf(out, "%s\"%s\":%llu", i > 1 ? "," : "", gre_result_name((enum gre_result)i),
-			(unsigned long long)c->gre_drops[i]);
+		if (i != GRE_KEEPALIVE) /* an answer to our keepalive, not a drop */
+			fprintf(out, "%s\"%s\":%llu", i > 1 ? "," : "", gre_result_name((enum gre_result)i),
+				(unsigned long long)c->gre_drops[i]);
 	for (int i = 0; i < DROP_REASON_MAX; i++)
 		fprintf(out, ",\"%s\":%llu", drop_reason_name((enum drop_reason)i),
 			(unsigned long long)c->drops[i]);
