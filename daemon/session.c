@@ -309,6 +309,10 @@ int session_handshake_complete(struct session *s, uint64_t now, bool we_initiate
 		slot_drop(s, &s->next);
 		slot_drop(s, &s->previous);
 		s->next = fresh;
+		/* This handshake serves any pending request (e.g. packets
+		 * staged before the endpoint was known); initiating one of our
+		 * own now would only replace it.  A retry already armed stays. */
+		s->want_handshake = false;
 		any_auth_received(s);   /* the initiation */
 		any_auth_sent(s);       /* the response */
 	}
