@@ -307,7 +307,8 @@ void control_close(struct gresecd *d)
 		client_free(ctl->clients);
 	ev_io_stop(d->loop, &ctl->io);
 	close(ctl->fd);
-	unlink(ctl->path);
+	if (unlink(ctl->path) != 0 && errno != ENOENT)
+		log_warn("cannot remove control socket %s: %s", ctl->path, strerror(errno));
 	free(ctl);
 	d->control = NULL;
 }

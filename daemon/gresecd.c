@@ -50,8 +50,9 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	gresecd_reload(d, msg, sizeof(msg));
 }
 
-/* mkdir -p for the directory part of path (pid file, socket). */
-static void make_parent_dir(const char *path)
+/* mkdir -p for the directory part of path (pid file, socket); true when
+ * it created the directory that holds path. */
+static bool make_parent_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	char *slash;
@@ -59,7 +60,7 @@ static void make_parent_dir(const char *path)
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
-		return;
+		return false;
 	*slash = '\0';
 	for (char *p = dir + 1; *p; p++)
 		if (*p == '/') {
@@ -67,16 +68,35 @@ static void make_parent_dir(const char *path)
 			mkdir(dir, 0755);
 			*p = '/';
 		}
-	mkdir(dir, 0750);
+	return mkdir(dir, 0750) == 0;
+}
+
+/* A directory we created for the socket or pid file goes to the user we
+ * drop to, so that it can still remove them at exit. */
+static int chown_made_dir(const char *path, bool made, unsigned uid, unsigned gid)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!made || !slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (chown(dir, uid, gid) != 0) {
+		log_err("cannot hand %s to the daemon user: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* The pid file is also a lock, so two daemons never fight over one config. */
-static int pidfile_write(const char *path)
+static int pidfile_write(const char *path, bool *made_dir)
 {
 	char buf[32];
 	int fd, n;
 
-	make_parent_dir(path);
+	*made_dir = make_parent_dir(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		log_err("pid file %s: %s", path, strerror(errno));
@@ -165,6 +185,7 @@ int main(int argc, char **argv)
 	const char *pid_opt = NULL, *sock_opt = NULL;
 	bool foreground = false, check_only = false, debug = false;
 	int ready_fd = -1, pid_fd = -1, opt, rc = 1;
+	bool pid_dir_made = false, sock_dir_made = false;
 
 	while ((opt = getopt(argc, argv, "c:ftp:s:dVh")) != -1) {
 		switch (opt) {
@@ -213,7 +234,7 @@ int main(int argc, char **argv)
 		log_err("cannot initialise the event loop");
 		goto out;
 	}
-	pid_fd = pidfile_write(d.pid_path);
+	pid_fd = pidfile_write(d.pid_path, &pid_dir_made);
 	if (pid_fd < 0)
 		goto out;
 	if (gresecd_init(&d, &cfg) != 0)
@@ -226,7 +247,7 @@ int main(int argc, char **argv)
 			goto out_shutdown;
 		d.key_owner = (uid_t)uid;
 	}
-	make_parent_dir(d.control_path);
+	sock_dir_made = make_parent_dir(d.control_path);
 	if (control_open(&d, d.control_path) != 0)
 		goto out_shutdown;
 	if (gresecd_apply_config(&d, &cfg) != 0) {
@@ -239,6 +260,8 @@ int main(int argc, char **argv)
 		/* The socket and pid file stay ours to remove after the drop. */
 		if (privdrop_lookup(d.cfg.daemon.user, d.cfg.daemon.group, &uid, &gid) != 0 ||
 		    chown(d.control_path, uid, gid) != 0 || fchown(pid_fd, uid, gid) != 0 ||
+		    chown_made_dir(d.control_path, sock_dir_made, uid, gid) != 0 ||
+		    chown_made_dir(d.pid_path, pid_dir_made, uid, gid) != 0 ||
 		    privdrop_to(d.cfg.daemon.user, d.cfg.daemon.group, any_plain(&d.cfg)) != 0) {
 			log_err("refusing to run with privileges that could not be dropped");
 			goto out_shutdown;
@@ -265,7 +288,8 @@ out_shutdown:
 out:
 	conf_free(&cfg);
 	if (pid_fd >= 0) {
-		unlink(d.pid_path);
+		if (unlink(d.pid_path) != 0 && errno != ENOENT)
+			log_warn("cannot remove pid file %s: %s", d.pid_path, strerror(errno));
 		close(pid_fd);
 	}
 	if (rc == 0)
