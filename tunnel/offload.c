@@ -192,6 +192,15 @@ static void tso_write_segment(struct pkt *q, const uint8_t *ip, const struct tso
 	tso_fix_csums(d, q->len, l);
 }
 
+/* Hand p itself on, without its virtio header. */
+static int in_place(struct pkt *p, struct pkt **out)
+{
+	if (!pkt_pull(p, VNET_HDR_LEN))         /* p->len > VNET_HDR_LEN was checked */
+		return -EINVAL;
+	out[0] = p;
+	return 1;
+}
+
 int offload_segment(struct pkt *p, struct pkt **out, unsigned max_out)
 {
 	struct offload_info info;
@@ -218,9 +227,7 @@ int offload_segment(struct pkt *p, struct pkt **out, unsigned max_out)
 			if (r < 0)
 				return r;
 		}
-		pkt_pull(p, VNET_HDR_LEN);
-		out[0] = p;
-		return 1;
+		return in_place(p, out);
 	}
 
 	r = tso_check(ip, len, &info, &l);
@@ -232,9 +239,7 @@ int offload_segment(struct pkt *p, struct pkt **out, unsigned max_out)
 		if (len > PKT_MAX_PAYLOAD)
 			return -EMSGSIZE;
 		tso_fix_csums(ip, len, &l);
-		pkt_pull(p, VNET_HDR_LEN);
-		out[0] = p;
-		return 1;
+		return in_place(p, out);
 	}
 	nseg = pay / gso + (pay % gso != 0);
 	if (nseg > max_out)
