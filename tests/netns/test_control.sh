@@ -111,7 +111,7 @@ fields = ["name", "description", "mode", "type", "interface", "ifindex", "local"
 missing = [f for f in fields if f not in t]
 assert not missing, "missing fields: %s" % missing
 drops = ["truncated", "bad_version", "rfc1701_flags", "unknown_protocol", "checksum_missing",
-         "checksum_bad", "key_mismatch", "sequence_missing", "sequence_order", "keepalive",
+         "checksum_bad", "key_mismatch", "sequence_missing", "sequence_order",
          "unknown_source", "bad_length", "bad_type", "bad_mac", "replay", "decrypt",
          "no_session", "rate_limited", "handshake", "too_big", "tx_error", "tun_error",
          "inner_malformed"]
