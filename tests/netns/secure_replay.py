@@ -2,12 +2,16 @@
 """Replay captured gresec secure-mode datagrams (scapy).
 
     secure_replay.py summary PCAP [--port P]
+    secure_replay.py fresh ORIG_PCAP PCAP [--src ADDR] [--port P]
     secure_replay.py replay PCAP [--src ADDR] [--port P] [--types 1,2,4]
                                  [--repeat N | --count N] [--rate PPS]
                                  [--as ADDR]
 
 summary: counts of the UDP datagrams to or from port P (default 51947) in
 the capture, by direction ("SRC>DST") and message type (the first byte).
+
+fresh: how many datagrams of PCAP (from ADDR) are not byte-for-byte copies
+of one in ORIG_PCAP, i.e. were new traffic rather than replays.
 
 replay: resends those datagrams byte for byte, from their own source
 address and port to their own destination, in capture order.  --src keeps
@@ -72,6 +76,19 @@ def summary(args):
     return 0 if total else 1
 
 
+def fresh(args):
+    seen = {pl for _s, _sp, _d, _dp, pl in datagrams(args.orig, args.port)}
+    src_filter = ipaddress.ip_address(args.src) if args.src else None
+    n = 0
+    for src, _sport, _dst, _dport, pl in datagrams(args.pcap, args.port):
+        if src_filter is not None and ipaddress.ip_address(src) != src_filter:
+            continue
+        if pl not in seen:
+            n += 1
+    print(json.dumps({"fresh": n}))
+    return 0
+
+
 def replay(args):
     want = None
     if args.types:
@@ -132,6 +149,11 @@ def main():
     a = sub.add_parser("summary")
     a.add_argument("pcap")
     a.add_argument("--port", type=int, default=51947)
+    a = sub.add_parser("fresh")
+    a.add_argument("orig")
+    a.add_argument("pcap")
+    a.add_argument("--port", type=int, default=51947)
+    a.add_argument("--src")
     a = sub.add_parser("replay")
     a.add_argument("pcap")
     a.add_argument("--port", type=int, default=51947)
@@ -145,6 +167,8 @@ def main():
     conf.verb = 0
     if args.cmd == "summary":
         return summary(args)
+    if args.cmd == "fresh":
+        return fresh(args)
     return replay(args)
 
 
