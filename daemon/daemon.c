@@ -44,7 +44,8 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 		pkt_reset(d->tx_pkts[i]);
 	}
 	d->tx_pkt = malloc(sizeof(struct pkt));
-	if (!d->tx_pkt)
+	d->tun_pkt = malloc(sizeof(struct pkt));
+	if (!d->tx_pkt || !d->tun_pkt)
 		return -ENOMEM;
 	pkt_reset(d->tx_pkt);
 	return 0;
@@ -181,4 +182,6 @@ void gresecd_shutdown(struct gresecd *d)
 	}
 	free(d->tx_pkt);
 	d->tx_pkt = NULL;
+	free(d->tun_pkt);
+	d->tun_pkt = NULL;
 }

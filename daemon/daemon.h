@@ -20,7 +20,7 @@
 struct tunnel;
 struct secure_port;
 
-enum { RX_BATCH = 32, TX_BATCH = 64 };
+enum { RX_BATCH = 32, TX_BATCH = 128 };
 
 /* A raw GRE socket shared by the plain tunnels with the same family, local
  * address and device; packets are demultiplexed by source and key. */
@@ -53,6 +53,7 @@ struct gresecd {
 	struct pkt *rx_pkts[RX_BATCH];
 	union sockaddr_inet rx_src[RX_BATCH];
 	struct pkt *tx_pkts[TX_BATCH]; /* a burst read from a TUN/TAP, sent in one call */
+	struct pkt *tun_pkt;           /* read buffer for TSO packets from a TUN */
 	struct pkt *tx_pkt;            /* scratch for ICMP errors and keepalives */
 
 	uid_t key_owner;               /* key files must belong to this user: daemon.user, else us */

@@ -368,6 +368,17 @@ static void handle_initiation(struct secure_port *sp, struct pkt *pk, const unio
 				"handshake initiation from an unknown peer public key refused");
 		goto out;
 	}
+	/* Both ends initiated at once (both started together): answering would
+	 * wipe our own pending initiation and each side would be left with an
+	 * unconfirmed keypair until the next retry.  The end with the larger
+	 * public key keeps its initiation; the other answers it. */
+	if (peer->sec->hs.state == HANDSHAKE_CREATED_INITIATION &&
+	    peer->session.last_initiation != SESSION_NEVER &&
+	    now - peer->session.last_initiation < peer->session.t.rekey_timeout &&
+	    memcmp(peer->sec->id.static_public, peer->peer_public, NOISE_PUBLIC_KEY_LEN) > 0) {
+		log_debug("tunnel \"%s\": crossing initiations, keeping ours", peer->t->cfg.name);
+		goto out;
+	}
 	/* A replayed initiation carries an old timestamp; a flood, a burst of them. */
 	if (!handshake_timestamp_is_newer(ts, peer->last_timestamp)) {
 		peer->t->ctr.drops[DROP_REPLAY]++;

@@ -7,12 +7,14 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <linux/if_tun.h>
 
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/secure.h"
 #include "daemon/tunnel.h"
 #include "tunnel/inet.h"
+#include "tunnel/offload.h"
 #include "tunnel/tun.h"
 #include "tunnel/wire.h"
 
@@ -133,6 +135,66 @@ static int tunnel_configure_link(struct tunnel *t)
 	return 0;
 }
 
+/* With a virtio header (TSO on a TUN) the packet is read 10 bytes early,
+ * so that once the header is pulled the IP packet sits at PKT_HEADROOM. */
+static ssize_t tunnel_tun_read(struct tunnel *t, struct pkt *p)
+{
+	size_t start = t->vnet ? PKT_HEADROOM - VNET_HDR_LEN : PKT_HEADROOM;
+	ssize_t n = read(t->tun_fd, p->buf + start, sizeof(p->buf) - start - PKT_TAILROOM);
+
+	if (n < 0)
+		return -errno;
+	p->off = start;
+	p->len = (size_t)n;
+	return n;
+}
+
+ssize_t tunnel_tun_write(struct tunnel *t, struct pkt *p)
+{
+	if (t->vnet && offload_prepend_vnet_none(p) != 0)
+		return -ENOBUFS;
+	return tun_write(t->tun_fd, p);
+}
+
+/* One packet read from the interface into slot `at` of the burst: split
+ * (TSO) into segments that follow it in the burst, encapsulate each, and
+ * keep the ready ones at the front.  Returns the new number queued. */
+static unsigned tunnel_take_read(struct tunnel *t, unsigned queued)
+{
+	struct gresecd *d = t->d;
+	struct pkt *read_buf = d->tun_pkt, *spare = d->tx_pkts[queued];
+	int k = 1;
+
+	if (t->vnet) {
+		k = offload_segment(read_buf, &d->tx_pkts[queued], TX_BATCH - queued);
+		if (k == -ENOBUFS && queued) {
+			tunnel_transmit(t, d->tx_pkts, queued);
+			queued = 0;
+			spare = d->tx_pkts[0];
+			k = offload_segment(read_buf, &d->tx_pkts[0], TX_BATCH);
+		}
+		if (k < 0) {
+			t->ctr.drops[DROP_INNER_MALFORMED]++;
+			log_ratelimited(&t->rl, LOG_LEVEL_DEBUG, "tunnel \"%s\": cannot segment a packet: %s",
+					t->cfg.name, strerror(-k));
+			return queued;
+		}
+		/* Done in place: the read buffer joined the burst, its slot's
+		 * buffer becomes the next read buffer. */
+		if (d->tx_pkts[queued] == read_buf)
+			d->tun_pkt = spare;
+	}
+	unsigned end = queued + (unsigned)k;
+	for (unsigned j = queued; j < end; j++)
+		if (tunnel_output(t, d->tx_pkts[j]) == 0) {
+			struct pkt *tmp = d->tx_pkts[queued];
+
+			d->tx_pkts[queued++] = d->tx_pkts[j];
+			d->tx_pkts[j] = tmp;
+		}
+	return queued;
+}
+
 static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct tunnel *t = w->data;
@@ -143,8 +205,8 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	/* Drain a bounded burst per wake-up so one busy tunnel cannot starve the
 	 * rest, and hand the burst to the underlay in one system call. */
 	for (int i = 0; i < TUN_BURST; i++) {
-		struct pkt *p = d->tx_pkts[queued];
-		ssize_t n = tun_read(t->tun_fd, p);
+		struct pkt *p = t->vnet ? d->tun_pkt : d->tx_pkts[queued];
+		ssize_t n = tunnel_tun_read(t, p);
 
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EINTR)
@@ -154,13 +216,39 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (n == 0)
 			continue;
-		if (tunnel_output(t, p) == 0 && ++queued == TX_BATCH) {
+		if (t->vnet)
+			queued = tunnel_take_read(t, queued);
+		else if (tunnel_output(t, p) == 0)
+			queued++;
+		if (queued == TX_BATCH) {
 			tunnel_transmit(t, d->tx_pkts, queued);
 			queued = 0;
 		}
 	}
 	if (queued)
 		tunnel_transmit(t, d->tx_pkts, queued);
+}
+
+/* L3 tunnels take TCP segmentation offload from the kernel when it has it. */
+static int tunnel_open_device(struct tunnel *t, const struct tunnel_config *cfg)
+{
+	int fd;
+
+	if (cfg->type == TUNNEL_TYPE_GRE) {
+		fd = tun_open_flags(cfg->name, false, IFF_VNET_HDR, t->ifname);
+		if (fd >= 0) {
+			int err = tun_enable_offload(fd);
+
+			if (err == 0) {
+				t->vnet = true;
+				return fd;
+			}
+			log_debug("tunnel \"%s\": no TUN offload (%s), reading packet by packet",
+				  cfg->name, strerror(-err));
+			close(fd);
+		}
+	}
+	return tun_open(cfg->name, cfg->type == TUNNEL_TYPE_GRETAP, t->ifname);
 }
 
 int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out)
@@ -178,7 +266,7 @@ int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tun
 	t->carrier = true;
 	gre_params_from_config(t);
 
-	t->tun_fd = tun_open(cfg->name, cfg->type == TUNNEL_TYPE_GRETAP, t->ifname);
+	t->tun_fd = tunnel_open_device(t, cfg);
 	if (t->tun_fd < 0) {
 		err = t->tun_fd;
 		log_err("tunnel \"%s\": cannot create %s interface: %s%s", cfg->name,
@@ -348,7 +436,7 @@ static void tunnel_answer_too_big(struct tunnel *t, const struct pkt *p, uint16_
 	if (n <= 0)
 		return;
 	icmp->len = (size_t)n;
-	if (tun_write(t->tun_fd, icmp) < 0)
+	if (tunnel_tun_write(t, icmp) < 0)
 		t->ctr.drops[DROP_TUN_ERROR]++;
 }
 
@@ -527,7 +615,7 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		if (t->cfg.mode == TUNNEL_MODE_PLAIN && plain_reflect_keepalive(t, p, proto))
 			return;
 	}
-	if (tun_write(t->tun_fd, p) < 0) {
+	if (tunnel_tun_write(t, p) < 0) {
 		t->ctr.drops[DROP_TUN_ERROR]++;
 		return;
 	}

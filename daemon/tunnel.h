@@ -55,6 +55,7 @@ struct tunnel {
 	uint32_t mtu;
 	uint32_t path_mtu;           /* underlay path MTU learned from EMSGSIZE; 0 = unknown */
 	bool carrier;
+	bool vnet;                   /* TUN with virtio header: TSO segments to split */
 	ev_io tun_watcher;
 
 	struct gre_tx gre_tx;
@@ -91,6 +92,8 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p);
  * interface; 0 when it is ready for tunnel_transmit(), else it was held or
  * dropped and counted. */
 int tunnel_output(struct tunnel *t, struct pkt *p);
+/* Write one packet to the interface (adds the virtio header when in use). */
+ssize_t tunnel_tun_write(struct tunnel *t, struct pkt *p);
 /* Send up to TX_BATCH ready packets to the peer in one system call. */
 void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* sendmmsg with per-packet handling of refused packets (EMSGSIZE: path

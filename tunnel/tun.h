@@ -45,4 +45,8 @@ ssize_t tun_write(int fd, const struct pkt *p);
  * call. */
 int tun_read_burst(int fd, struct pkt **pkts, unsigned n);
 
+/* On a TUN opened with IFF_VNET_HDR: accept checksum and TCP segmentation
+ * offload (TSO for IPv4 and IPv6), little-endian virtio header.  0 or -errno. */
+int tun_enable_offload(int fd);
+
 #endif
