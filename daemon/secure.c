@@ -376,7 +376,11 @@ static void handle_initiation(struct secure_port *sp, struct pkt *pk, const unio
 	    peer->session.last_initiation != SESSION_NEVER &&
 	    now - peer->session.last_initiation < peer->session.t.rekey_timeout &&
 	    memcmp(peer->sec->id.static_public, peer->peer_public, NOISE_PUBLIC_KEY_LEN) > 0) {
+		/* Ours may have been lost (the peer was not up yet): the peer is up
+		 * now, so send a fresh one at once for it to answer. */
 		log_debug("tunnel \"%s\": crossing initiations, keeping ours", peer->t->cfg.name);
+		set_endpoint(peer, src);
+		peer_send_initiation(peer, now);
 		goto out;
 	}
 	/* A replayed initiation carries an old timestamp; a flood, a burst of them. */

@@ -409,30 +409,31 @@ void tunnel_set_carrier(struct tunnel *t, bool on)
 		   on ? "up" : "down");
 }
 
-static const struct ip_addr *own_address(const struct tunnel_config *c, int family)
-{
-	for (size_t i = 0; i < c->n_addresses; i++)
-		if (c->addresses[i].addr.family == family)
-			return &c->addresses[i].addr;
-	return NULL;
-}
-
 /* The inner packet does not fit the underlay path: tell its sender, as a
  * router would, instead of losing it silently. */
 static void tunnel_answer_too_big(struct tunnel *t, const struct pkt *p, uint16_t proto,
 				  uint32_t inner_mtu)
 {
 	struct pkt *icmp = t->d->tx_pkt;
-	int family = proto == GRE_PROTO_IPV4 ? AF_INET : AF_INET6;
-	const struct ip_addr *src = own_address(&t->cfg, family);
+	const uint8_t *inner = p->buf + p->off;
+	struct ip_addr src = { .family = proto == GRE_PROTO_IPV4 ? AF_INET : AF_INET6 };
 	ssize_t n;
 
 	t->ctr.drops[DROP_TOO_BIG]++;
-	if (t->cfg.type != TUNNEL_TYPE_GRE || !src)
+	if (t->cfg.type != TUNNEL_TYPE_GRE)
+		return;
+	/* The error comes "from the far side": the inner destination.  Our
+	 * own tunnel address would make it a martian for the kernel whenever
+	 * the sender is this host (its source is that very address). */
+	if (src.family == AF_INET && p->len >= IPV4_HDR_LEN)
+		memcpy(src.u.bytes, inner + 16, 4);
+	else if (src.family == AF_INET6 && p->len >= IPV6_HDR_LEN)
+		memcpy(src.u.bytes, inner + 24, 16);
+	else
 		return;
 	pkt_reset(icmp);
-	n = inet_build_too_big(pkt_data(icmp), pkt_tailroom(icmp), p->buf + p->off, p->len, proto,
-			       inner_mtu, src);
+	n = inet_build_too_big(pkt_data(icmp), pkt_tailroom(icmp), inner, p->len, proto,
+			       inner_mtu, &src);
 	if (n <= 0)
 		return;
 	icmp->len = (size_t)n;
@@ -440,15 +441,22 @@ static void tunnel_answer_too_big(struct tunnel *t, const struct pkt *p, uint16_
 		t->ctr.drops[DROP_TUN_ERROR]++;
 }
 
-/* Bytes the underlay adds around an inner packet, for path MTU arithmetic. */
-static uint32_t tunnel_overhead(const struct tunnel *t)
+/* The largest inner packet that fits the learned underlay path MTU: the
+ * same arithmetic as conf_default_mtu() with the path MTU for 1500. */
+static uint32_t tunnel_inner_room(const struct tunnel *t)
 {
-	uint32_t o = (uint32_t)gre_header_len(&t->gre_tx);
+	uint32_t ip = t->has_remote && t->remote.sa.sa_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	uint32_t gre = (uint32_t)gre_header_len(&t->gre_tx);
+	uint32_t budget;
 
 	if (t->cfg.mode == TUNNEL_MODE_SECURE)
-		o += UDP_HDR_LEN + DATA_HDR_LEN + NOISE_AUTHTAG_LEN + DATA_PAD_MULTIPLE - 1;
-	o += t->has_remote && t->remote.sa.sa_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
-	return o;
+		ip += UDP_HDR_LEN + DATA_HDR_LEN + NOISE_AUTHTAG_LEN;
+	if (t->path_mtu <= ip + gre)
+		return 0;
+	budget = t->path_mtu - ip;
+	if (t->cfg.mode == TUNNEL_MODE_SECURE)
+		budget -= budget % DATA_PAD_MULTIPLE; /* padding must fit too */
+	return budget > gre ? budget - gre : 0;
 }
 
 int tunnel_output(struct tunnel *t, struct pkt *p)
@@ -470,7 +478,7 @@ int tunnel_output(struct tunnel *t, struct pkt *p)
 			inet_clamp_mss(pkt_data(p), p->len, proto,
 				       inet_mss_for_mtu(t->mtu, proto == GRE_PROTO_IPV4 ? AF_INET : AF_INET6));
 		if (t->path_mtu) {
-			uint32_t room = t->path_mtu > tunnel_overhead(t) ? t->path_mtu - tunnel_overhead(t) : 0;
+			uint32_t room = tunnel_inner_room(t);
 
 			if (p->len > room) {
 				tunnel_answer_too_big(t, p, proto, room);
@@ -508,7 +516,9 @@ static void tunnel_refused_too_big(struct tunnel *t, struct pkt *p)
 		log_ratelimited(&t->rl, LOG_LEVEL_NOTICE, "tunnel \"%s\": underlay path MTU to the peer is %d",
 				t->cfg.name, pmtu);
 	}
-	room = t->path_mtu > tunnel_overhead(t) ? t->path_mtu - tunnel_overhead(t) : 576;
+	room = tunnel_inner_room(t);
+	if (room < 576)
+		room = 576; /* nothing learned: the minimum every IPv4 host takes */
 	if (t->cfg.mode == TUNNEL_MODE_PLAIN && t->cfg.type == TUNNEL_TYPE_GRE &&
 	    pkt_pull(p, gre_header_len(&t->gre_tx)) && p->len)
 		tunnel_answer_too_big(t, p, (pkt_data(p)[0] >> 4) == 4 ? GRE_PROTO_IPV4 : GRE_PROTO_IPV6, room);
