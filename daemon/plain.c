@@ -282,7 +282,10 @@ int plain_start(struct tunnel *t)
 
 	t->gre_sock = gre_socket_get(t->d, c->remote.family, &c->local, c->device, &err);
 	if (!t->gre_sock) {
-		log_err("tunnel \"%s\": cannot open raw GRE socket: %s", c->name, strerror(-err));
+		log_err("tunnel \"%s\": cannot open raw GRE socket: %s%s", c->name, strerror(-err),
+			err == -EPERM && t->d->privileges_dropped ?
+			" (after the privilege drop CAP_NET_RAW is kept only when a plain tunnel "
+			"exists at start: restart gresecd to add the first plain tunnel)" : "");
 		return err;
 	}
 	sockaddr_from_ip(&t->remote, &c->remote, 0);
