@@ -393,23 +393,38 @@ if sys.argv[2]:
 ' "$RESULTS" "${BENCH_JSON:-}"
 
 # ---- optional profile of gresecd ----
-# profile_side NAME PID: perf stat and perf record -g of PID during one TCP
-# 1-stream run, then the top symbols; system calls counted with perf trace
-# when it works, else with strace -c (which slows the daemon: counts only).
+# The system calls to count, those of them this kernel has tracepoints for.
+perf_syscall_events()
+{
+	local sc ev list="raw_syscalls:sys_enter"
+
+	for sc in read write readv writev sendto recvfrom sendmsg recvmsg sendmmsg recvmmsg \
+		epoll_wait epoll_pwait poll ppoll; do
+		ev="syscalls:sys_enter_$sc"
+		perf list 2>/dev/null | grep -q "$ev " && list="$list,$ev"
+	done
+	echo "$list"
+}
+
+# profile_run MODE DST: during one TCP 1-stream run each, perf stat (CPU
+# time, context switches, system calls per packet from the daemon's own
+# counters) and perf record -g of both gresecd, then the top symbols.
 profile_run()
 {
-	local mode=$1 dst=$2 dir=$BENCH_PERF
+	local mode=$1 dst=$2 dir=$BENCH_PERF events s1 s2 side pid sock pkts0 pkts1 field
 
 	echo "profile of gresec $mode (files in $dir/$mode-*):"
-	perf stat -e task-clock,context-switches,cpu-migrations,page-faults,cycles,instructions \
-		-p "$PID_A" -o "$dir/$mode-a.stat" -- sleep "$BENCH_TIME" &
-	local s1=$!
-	perf stat -e task-clock,context-switches,cpu-migrations,page-faults,cycles,instructions \
-		-p "$PID_B" -o "$dir/$mode-b.stat" -- sleep "$BENCH_TIME" &
-	local s2=$!
+	events="task-clock,context-switches,cpu-migrations,page-faults,$(perf_syscall_events)"
+	SOCK_A=$(conf_sock "$TMPD/$mode-a.conf") SOCK_B=$(conf_sock "$TMPD/$mode-b.conf")
+	pkts0=$(tunnel_field "$A" "$SOCK_A" gre1 tx_packets):$(tunnel_field "$B" "$SOCK_B" gre1 rx_packets)
+	perf stat -e "$events" -p "$PID_A" -o "$dir/$mode-a.stat" -- sleep "$BENCH_TIME" &
+	s1=$!
+	perf stat -e "$events" -p "$PID_B" -o "$dir/$mode-b.stat" -- sleep "$BENCH_TIME" &
+	s2=$!
 	ip netns exec "$A" iperf3 -c "$dst" -p "$IPERF_PORT" -t "$BENCH_TIME" -J \
 		>"$dir/$mode-stat.iperf.json" 2>/dev/null
 	wait "$s1" "$s2"
+	pkts1=$(tunnel_field "$A" "$SOCK_A" gre1 tx_packets):$(tunnel_field "$B" "$SOCK_B" gre1 rx_packets)
 	perf record -g -F 999 -p "$PID_A" -o "$dir/$mode-a.perf.data" -- sleep "$BENCH_TIME" \
 		>/dev/null 2>&1 &
 	s1=$!
@@ -419,24 +434,36 @@ profile_run()
 	ip netns exec "$A" iperf3 -c "$dst" -p "$IPERF_PORT" -t "$BENCH_TIME" -J \
 		>"$dir/$mode-record.iperf.json" 2>/dev/null
 	wait "$s1" "$s2"
-	if command -v strace >/dev/null 2>&1; then
-		timeout -s INT "$BENCH_TIME" strace -c -f -p "$PID_A" -o "$dir/$mode-a.strace" &
-		s1=$!
-		timeout -s INT "$BENCH_TIME" strace -c -f -p "$PID_B" -o "$dir/$mode-b.strace" &
-		s2=$!
-		ip netns exec "$A" iperf3 -c "$dst" -p "$IPERF_PORT" -t "$BENCH_TIME" -J \
-			>"$dir/$mode-strace.iperf.json" 2>/dev/null
-		wait "$s1" "$s2"
-	fi
 	for side in a b; do
-		echo "  side $side ($([ $side = a ] && echo sender: TUN read, encap, send ||
-			echo receiver: recv, decap, TUN write)):"
-		grep -E 'task-clock|context-switches|cycles|instructions' "$dir/$mode-$side.stat" |
-			sed 's/^/    /'
+		if [ "$side" = a ]; then
+			field=1
+			echo "  side A, sender (TUN read, encap, send); per data packet sent:"
+		else
+			field=2
+			echo "  side B, receiver (receive, decap, TUN write); per data packet received:"
+		fi
+		awk -v p0="$(cut -d: -f$field <<<"$pkts0")" -v p1="$(cut -d: -f$field <<<"$pkts1")" '
+			{ gsub(",", "", $1); n = $1 + 0; p = p1 - p0 }
+			p > 0 && $3 == "task-clock" {
+				printf "    %-34s %10.2f us (%s CPUs)\n", "CPU time", n * 1000 / p, $5
+			}
+			p > 0 && n > 0 && $2 ~ /^(context-switches|raw_syscalls:sys_enter|syscalls:)/ {
+				printf "    %-34s %10.3f\n", $2, n / p
+			}' "$dir/$mode-$side.stat"
+		echo "    ($(( $(cut -d: -f$field <<<"$pkts1") - $(cut -d: -f$field <<<"$pkts0") )) packets);" \
+			"where the time goes (perf record, cpu-clock):"
 		perf report -i "$dir/$mode-$side.perf.data" --stdio --no-children \
-			--sort symbol -g none --percent-limit 2 2>/dev/null |
-			grep -E '^ +[0-9]' | head -n 15 | sed 's/^/    /'
-		[ -f "$dir/$mode-$side.strace" ] && head -n 12 "$dir/$mode-$side.strace" | sed 's/^/    /'
+			--sort dso -g none --percent-limit 0.5 2>/dev/null |
+			grep -E '^ +[0-9]' | sed 's/  *$//; s/^/    /'
+		echo "    by entry point (with callees; softirq work runs inside system calls):"
+		perf report -i "$dir/$mode-$side.perf.data" --stdio --children \
+			--sort symbol -g none --percent-limit 1 2>/dev/null |
+			grep -E '\] (__sys_sendmsg|__sys_sendmmsg|__sys_sendto|ksys_read|ksys_write|__x64_sys_recvmmsg|do_epoll_wait|handle_softirqs|tcp_write_xmit|crypto_aead_[a-z0-9_]+|gre_encap|gre_decap|inet_checksum) ' |
+			head -n 20 | sed 's/  *- *- *$//; s/  *$//; s/^/    /'
+		echo "    hottest symbols (self):"
+		perf report -i "$dir/$mode-$side.perf.data" --stdio --no-children \
+			--sort dso,symbol -g none --percent-limit 1.5 2>/dev/null |
+			grep -E '^ +[0-9]' | head -n 12 | sed 's/  *- *- *$//; s/  *$//; s/^/    /'
 	done
 }
 
