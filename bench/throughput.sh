@@ -168,11 +168,21 @@ except Exception:
 		"($((after - before)) ticks for $bytes bytes)"
 }
 
+# Packets the kernel dropped on $TUNDEV in A for want of queue room (a
+# TUN's queue overflows when the daemon reads too slowly).
+tx_dropped()
+{
+	ip -n "$A" -s -j link show dev "$TUNDEV" 2>/dev/null |
+		pyjson 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])' 2>/dev/null ||
+		echo 0
+}
+
 # run_udp SETUP DST: iperf3 UDP, Mbit/s that arrived and the loss.
 run_udp()
 {
-	local setup=$1 dst=$2 json mbps loss
+	local setup=$1 dst=$2 json mbps loss drops0 drops1
 
+	drops0=$(tx_dropped)
 	json=$(ip netns exec "$A" iperf3 -c "$dst" -p "$IPERF_PORT" -u -b "$BENCH_UDP_RATE" \
 		-w "$BENCH_UDP_WINDOW" -l "$BENCH_UDP_LEN" -t "$BENCH_TIME" -J 2>/dev/null)
 	read -r mbps loss sent < <(pyjson '
@@ -187,9 +197,11 @@ try:
 except Exception:
     print("n/a n/a n/a")
 ' "$BENCH_UDP_LEN" <<<"$json")
+	drops1=$(tx_dropped)
 	record "$setup" udp "$mbps"
 	record "$setup" udp_loss "$loss"
-	echo "  udp ${BENCH_UDP_LEN} B: $mbps Mbit/s arrived of $sent sent, loss $loss %"
+	echo "  udp ${BENCH_UDP_LEN} B: $mbps Mbit/s arrived of $sent sent, loss $loss %" \
+		"($((drops1 - drops0)) dropped at the sender's $TUNDEV queue)"
 }
 
 # measure SETUP DST PID...: the whole series over one setup.
