@@ -368,6 +368,20 @@ static void handle_initiation(struct secure_port *sp, struct pkt *pk, const unio
 				"handshake initiation from an unknown peer public key refused");
 		goto out;
 	}
+	/* A replayed initiation carries an old timestamp; a flood, a burst of them. */
+	if (!handshake_timestamp_is_newer(ts, peer->last_timestamp)) {
+		peer->t->ctr.drops[DROP_REPLAY]++;
+		goto out;
+	}
+	if (peer->last_initiation_consumed &&
+	    now - peer->last_initiation_consumed < INITIATIONS_MIN_INTERVAL_NS) {
+		peer->t->ctr.drops[DROP_RATE_LIMITED]++;
+		goto out;
+	}
+	/* Only a fresh initiation counts from here on: a replayed one must not
+	 * move the endpoint or start a handshake. */
+	memcpy(peer->last_timestamp, ts, sizeof(ts));
+	peer->last_initiation_consumed = now;
 	/* Both ends initiated at once (both started together): answering would
 	 * wipe our own pending initiation and each side would be left with an
 	 * unconfirmed keypair until the next retry.  The end with the larger
@@ -383,18 +397,6 @@ static void handle_initiation(struct secure_port *sp, struct pkt *pk, const unio
 		peer_send_initiation(peer, now);
 		goto out;
 	}
-	/* A replayed initiation carries an old timestamp; a flood, a burst of them. */
-	if (!handshake_timestamp_is_newer(ts, peer->last_timestamp)) {
-		peer->t->ctr.drops[DROP_REPLAY]++;
-		goto out;
-	}
-	if (peer->last_initiation_consumed &&
-	    now - peer->last_initiation_consumed < INITIATIONS_MIN_INTERVAL_NS) {
-		peer->t->ctr.drops[DROP_RATE_LIMITED]++;
-		goto out;
-	}
-	memcpy(peer->last_timestamp, ts, sizeof(ts));
-	peer->last_initiation_consumed = now;
 	handshake_wipe(&peer->sec->hs);
 	peer->sec->hs = *sp->scratch;
 	if (handshake_create_response(&peer->sec->hs, &peer->sec->id, new_index(sp->d), resp) != 0) {
