@@ -15,7 +15,8 @@
 # at most by the new datagrams a second capture sees meanwhile), no new
 # session or handshake answer comes of it, and the tunnel keeps working.
 # The same data resent from another address of A must not move B's
-# endpoint (only authenticated packets do).
+# endpoint (only authenticated packets do); nor must an old initiation
+# replayed while the receiver waits for the answer to its own.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/netns/lib.sh"
@@ -157,7 +158,72 @@ replay_case()
 	stop_both "v$ul"
 }
 
+# An old initiation replayed while the receiver waits for the answer to its
+# own: when initiations cross, the end with the larger public key (W) keeps
+# its own and re-sends it to the peer's address, so a replayed initiation
+# must be refused before that decision, or it would move W's endpoint to the
+# replaying address and start a handshake there.
+pending_case()
+{
+	local w ns_w ns_l sock_w log_w pid_l conf_w conf_l ul_w ul_l before after got n
+	local ca="$TMPD/pend-a.conf" cb="$TMPD/pend-b.conf"
+
+	echo "# ---- replayed initiation while a handshake is pending ----"
+	w=$("$PY" -c 'import base64, sys
+a, b = (base64.b64decode(k) for k in sys.argv[1:])
+print("A" if a > b else "B")' "$PUB_A" "$PUB_B")
+	T='keepalive_timeout = 1; rekey_after_time = 3;'
+	write_sconf "$ca" gre "$UL4_A" "$UL4_B" '"11.11.1.1/30"' '"11.11.1.2"' "$TMPD/a.key" "$PUB_B" "$T"
+	write_sconf "$cb" gre "$UL4_B" "$UL4_A" '"11.11.1.2/30"' '"11.11.1.1"' "$TMPD/b.key" "$PUB_A" "$T"
+	PCAP="$TMPD/pend.pcap"
+	capture_start "$A" "$PCAP" udp port 51947
+	if [ "$w" = A ]; then
+		start_a "$ca"; start_b "$cb"
+		ns_w=$A ns_l=$B sock_w=$SOCK_A log_w=$LOG_A pid_l=$PID_B ul_w=$UL4_A ul_l=$UL4_B
+		dst_w=11.11.1.1 dst_l=11.11.1.2
+	else
+		start_b "$cb"; start_a "$ca"
+		ns_w=$B ns_l=$A sock_w=$SOCK_B log_w=$LOG_B pid_l=$PID_A ul_w=$UL4_B ul_l=$UL4_A
+		dst_w=11.11.1.2 dst_l=11.11.1.1
+	fi
+	echo "# the larger public key is $w's"
+	check "pending: the tunnel comes up" pings "$ns_w" "$dst_l" 3
+	capture_stop
+	n=$("$PY" "$NETNS_DIR/secure_replay.py" summary "$PCAP")
+	check "pending: the capture holds an initiation from the other side" \
+		test "$(nmsg "$n" "$ul_l>$ul_w" 1)" -ge 1
+	# The other side goes away; W keeps sending, so it starts handshakes
+	# nobody answers (one every 5 s).
+	kill -KILL "$pid_l"
+	wait "$pid_l" 2>/dev/null
+	ip netns exec "$ns_w" ping -q -i 0.2 -c 60 -W 1 "$dst_l" >/dev/null 2>&1 &
+	local ping_pid=$!
+	BG_PIDS+=("$ping_pid")
+	n=$(grep -c 'sending handshake initiation' "$log_w")
+	WAIT_TIMEOUT=15 wait_for eval '[ "$(grep -c "sending handshake initiation" "$log_w")" -gt "$n" ]'
+	check "pending: $w started a handshake the dead peer does not answer" \
+		test "$(grep -c 'sending handshake initiation' "$log_w")" -gt "$n"
+	before=$(tunnel_field "$ns_w" "$sock_w" gre1 drops.replay)
+	ip -n "$ns_l" addr add 10.0.0.77/24 dev veth0
+	ip netns exec "$ns_l" "$PY" "$NETNS_DIR/secure_replay.py" replay "$PCAP" --src "$ul_l" \
+		--types 1 --as 10.0.0.77 >/dev/null
+	wait_for eval '[ "$(tunnel_field "$ns_w" "$sock_w" gre1 drops.replay)" -gt "$before" ]'
+	after=$(tunnel_field "$ns_w" "$sock_w" gre1 drops.replay)
+	check "pending: the replayed initiation is counted as a replay ($before -> $after)" \
+		test "$after" -gt "$before"
+	got=$(tunnel_field "$ns_w" "$sock_w" gre1 endpoint)
+	check_eq "pending: $w's endpoint stays at the real peer" "$got" "$ul_l:51947"
+	check "pending: $w sent nothing to the replaying address" \
+		eval '! grep -q "10.0.0.77" "$log_w"'
+	kill "$ping_pid" 2>/dev/null
+	wait "$ping_pid" 2>/dev/null
+	ip -n "$ns_l" addr del 10.0.0.77/24 dev veth0
+	stop_gresecd "$( [ "$w" = A ] && echo "$PID_A" || echo "$PID_B")"
+	check_eq "pending: gresecd in $w exits 0 on SIGTERM" "$?" 0
+}
+
 replay_case 4
 replay_case 6
+pending_case
 
 finish
