@@ -526,6 +526,14 @@ static void tunnel_refused_too_big(struct tunnel *t, struct pkt *p)
 		t->ctr.drops[DROP_TOO_BIG]++;
 }
 
+void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		t->ctr.tx_packets++;
+		t->ctr.tx_bytes += pkts[k]->inner_len;
+	}
+}
+
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
 			 const union sockaddr_inet *dst, const int *ttl)
 {
@@ -564,10 +572,7 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 		int r = sendmmsg(fd, msgs + i, n - i, MSG_DONTWAIT);
 
 		if (r > 0) {
-			for (int k = 0; k < r; k++) {
-				t->ctr.tx_packets++;
-				t->ctr.tx_bytes += pkts[i + (unsigned)k]->inner_len;
-			}
+			tunnel_count_tx(t, pkts + i, (unsigned)r);
 			i += (unsigned)r;
 			sent += (unsigned)r;
 			continue;

@@ -96,6 +96,8 @@ int tunnel_output(struct tunnel *t, struct pkt *p);
 ssize_t tunnel_tun_write(struct tunnel *t, struct pkt *p);
 /* Send up to TX_BATCH ready packets to the peer in one system call. */
 void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);
+/* Count n packets handed to the underlay (inner bytes). */
+void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* sendmmsg with per-packet handling of refused packets (EMSGSIZE: path
  * MTU); ttl: per-packet outer TTL, or NULL.  Counts tx; returns packets sent. */
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
