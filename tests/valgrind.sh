@@ -16,6 +16,7 @@
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+# shellcheck disable=SC2034  # top_builddir and WAIT_TIMEOUT are read by lib.sh
 if [ -n "${1:-}" ]; then
 	top_builddir=$(cd "$1" && pwd) || { echo "usage: $0 BUILD_DIR" >&2; exit 99; }
 fi
@@ -24,6 +25,7 @@ fi
 command -v valgrind >/dev/null 2>&1 || skip "$(basename "$0") needs valgrind"
 require_root_netns
 setup_test
+# shellcheck disable=SC2034
 WAIT_TIMEOUT=60   # everything is 20-50 times slower under memcheck
 
 # gresecd under valgrind: one log per process (%p is the daemon's pid: ip
@@ -92,10 +94,10 @@ check "B counted the packets it received (rx_packets=$rx >= 5)" test "${rx:-0}" 
 # stop_vg PID NAME LOG: SIGTERM, wait for valgrind's leak check, judge.
 stop_vg()
 {
-	local pid=$1 name=$2 log=$3 i st
+	local pid=$1 name=$2 log=$3 st
 
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 600); do
+	for _ in $(seq 600); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done

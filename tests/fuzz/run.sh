@@ -64,6 +64,8 @@ fi
 # Only daemon/ sources include the autoconf header; they need nothing from it.
 [ -f "$out/config.h" ] || printf '/* fuzz build: nothing configured */\n' > "$out/config.h"
 
+# The literal quotes make SYSCONFDIR a C string; they are meant to survive.
+# shellcheck disable=SC2089
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 -DSYSCONFDIR=\"/etc\" -DRUNSTATEDIR=\"/run\" ${FUZZ_CFLAGS:-}"
@@ -82,7 +84,7 @@ for t in $targets; do
 		status=1
 		continue
 	}
-	# shellcheck disable=SC2086  # word splitting of the flag lists is intended
+	# shellcheck disable=SC2086,SC2046,SC2090  # the flag lists are split on purpose
 	if ! (cd "$top" && $CC $CFLAGS $INCS "tests/fuzz/fuzz_$t.c" $srcs $(libs "$t") -o "$bin") \
 		>"$out/logs/fuzz_$t.build.log" 2>&1; then
 		echo "fuzz_$t: BUILD FAILED"
