@@ -32,6 +32,7 @@ enum {
 	PEER_KEYPAIRS = SESSION_SLOTS + 1,  /* next, current, previous, one being made */
 	PEER_STAGED = 8,                    /* packets held while a handshake runs */
 	UNDER_LOAD_HANDSHAKES = 64,         /* handshake messages per second on a port */
+	COOKIE_REPLIES_PER_SEC = 2048,      /* cookie replies per second on a port */
 };
 #define INITIATIONS_MIN_INTERVAL_NS (20ULL * 1000000ULL) /* one accepted per peer per 20 ms */
 
@@ -72,6 +73,7 @@ struct secure_port {
 	struct handshake *scratch; /* responder's handshake before the peer is known */
 	uint64_t load_window_start;
 	unsigned load_count;
+	unsigned cookie_replies;   /* sent in the current load window */
 	bool gso_off;              /* the kernel refused UDP GSO on this port */
 	unsigned refs;
 	struct secure_peer *peers;
@@ -261,6 +263,7 @@ static bool port_under_load(struct secure_port *sp, uint64_t now)
 	if (now - sp->load_window_start > 1000000000ULL) {
 		sp->load_window_start = now;
 		sp->load_count = 0;
+		sp->cookie_replies = 0;
 	}
 	return ++sp->load_count > UNDER_LOAD_HANDSHAKES;
 }
@@ -303,6 +306,14 @@ static void send_cookie_reply(struct secure_port *sp, struct cookie_checker *cc,
 	uint8_t reply[MSG_COOKIE_LEN];
 	int fd = port_fd_for(sp, src->sa.sa_family);
 
+	/* A flood of valid-mac1 messages would otherwise cost a reply each and
+	 * crowd the data out of the socket; real peers need one cookie per
+	 * two minutes, so a small budget serves them all. */
+	if (sp->cookie_replies >= COOKIE_REPLIES_PER_SEC) {
+		port_count(sp, DROP_RATE_LIMITED);
+		return;
+	}
+	sp->cookie_replies++;
 	if (fd < 0 || cookie_create_reply(cc, msg, len, sender, &src->sa, reply, now) != 0)
 		return;
 	sendto(fd, reply, sizeof(reply), MSG_DONTWAIT, &src->sa,
