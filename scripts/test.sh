@@ -12,8 +12,8 @@ export LC_ALL=C
 status=0
 run() {
 	echo "==== $*"
-	"$@"
-	rc=$?
+	rc=0
+	"$@" || rc=$?
 	case $rc in
 	0) ;;
 	77) echo "==== skipped: $*" ;;
