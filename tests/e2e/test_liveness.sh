@@ -1,0 +1,106 @@
+#!/bin/bash
+# tests/e2e/test_liveness.sh: how fast routing reacts when the peer's gresecd
+# dies and comes back.
+#
+#   hA ── rA (gresecd, BIRD OSPF) ══ gt0 ══ rB (gresecd ✝, BIRD OSPF) ── hB
+#
+# gresecd on rB is killed (SIGKILL: no goodbye); we measure the seconds
+# until rA has withdrawn LAN B's routes, then restart it and measure the
+# seconds until hA pings hB again.
+#   - plain, keepalive = 1, keepalive_retries = 3, OSPF hello 1 / dead 4
+#   - plain, same keepalives, OSPF dead 40: only the carrier drop (keepalives
+#     unanswered -> rA's gt0 loses carrier -> BIRD takes the link down) can
+#     withdraw the routes early
+#   - secure, OSPF hello 1 / dead 4 (and whether rA's carrier drops at all)
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/e2e/lib.sh"
+
+require_e2e bird
+setup_test
+make_sites
+
+no_carrier() { ip -n "$1" link show dev "$TUN_IF" 2>/dev/null | grep -q NO-CARRIER; }
+lan_ping_once() { ip netns exec "$HA" ping -c1 -W1 -q "$H4_B" >/dev/null 2>&1; }
+
+# live_case MODE DEAD EXTRA LABEL: one kill/return cycle.
+live_case()
+{
+	local mode=$1 dead=$2 extra=$3 label=$4 m t0 t_kill secs carrier_secs="" n
+	m="$mode/gre/ipv4, $label"
+
+	scenario_begin "liveness: peer killed -> routes withdrawn" "$m"
+	if ! tunnel_up "$mode" gre 4 "$extra" "$extra"; then
+		tunnel_down
+		scenario_end
+		return
+	fi
+	DIAG_HOOKS=(diag_bird)
+	t0=$(now)
+	bird_pair bird-ospf.conf.in "live-$mode-$dead" HELLO=1 DEAD="$dead" || {
+		scenario_end; bird_pair_stop; tunnel_down; return; }
+	if ! converge "OSPF up before the kill" 30 "$t0" lans_learned 4; then
+		scenario_end; bird_pair_stop; tunnel_down; return
+	fi
+	check "LAN traffic before the kill" pings "$HA" "$H4_B" 2
+
+	t_kill=$(now)
+	kill -KILL "$PID_GB"
+	wait "$PID_GB" 2>/dev/null
+	# Poll the route and (separately) rA's carrier, for up to dead + 10 s.
+	secs="" carrier_secs=""
+	while [ "$(elapsed "$t_kill" | cut -d. -f1)" -lt $((dead + 10)) ]; do
+		[ -z "$carrier_secs" ] && no_carrier "$RA" && carrier_secs=$(elapsed "$t_kill")
+		if [ -z "$secs" ] && ! learned "$RA" "$LAN4_B"; then
+			secs=$(elapsed "$t_kill")
+		fi
+		[ -n "$secs" ] && { [ -n "$carrier_secs" ] || [ "$mode" = secure ]; } && break
+		sleep 0.1
+	done
+	if [ -n "$secs" ]; then
+		ok "rA withdrew $LAN4_B $secs s after the peer's gresecd was killed"
+		SC_SECS=$secs
+	else
+		not_ok "rA still routes $LAN4_B via $TUN_IF $((dead + 10)) s after the kill"
+		diagnose
+	fi
+	if [ "$mode" = plain ]; then
+		if [ -n "$carrier_secs" ]; then
+			ok "rA's $TUN_IF lost carrier $carrier_secs s after the kill (keepalives)"
+		else
+			not_ok "rA's $TUN_IF kept its carrier with keepalives unanswered"
+		fi
+		n=$(tunnel_field "$RA" "$SOCK_GA" "$TUN_IF" state)
+		check_eq "gresec show: state of rA's tunnel after the kill" "$n" down
+		SC_NOTE="carrier down after ${carrier_secs:--} s"
+	else
+		n=$(tunnel_field "$RA" "$SOCK_GA" "$TUN_IF" carrier)
+		echo "# secure: rA's carrier after the kill: $n (NO-CARRIER seen after: ${carrier_secs:-never})," \
+			"state $(tunnel_field "$RA" "$SOCK_GA" "$TUN_IF" state)"
+		if [ -n "$carrier_secs" ]; then
+			SC_NOTE="carrier down after $carrier_secs s"
+		else
+			SC_NOTE="carrier stays up: secure mode has no carrier-down yet; OSPF dead timer withdrew"
+		fi
+	fi
+	scenario_end
+
+	scenario_begin "liveness: peer back -> LAN traffic" "$m"
+	DIAG_HOOKS=(diag_bird)
+	t0=$(now)
+	start_gresecd "$RB" "$CONF_GB"; PID_GB=$GRESECD_PID SOCK_GB=$GRESECD_SOCK
+	if converge "hA pings hB again after gresecd on rB restarted" 30 "$t0" lan_ping_once; then
+		check "rA relearned $LAN4_B" learned "$RA" "$LAN4_B"
+		[ "$mode" = plain ] && check "rA's $TUN_IF has its carrier back" eval '! no_carrier "$RA"'
+	fi
+	bird_pair_stop
+	tunnel_down
+	scenario_end
+}
+
+KA="keepalive = 1; keepalive_retries = 3;"
+live_case plain 4 "$KA" "keepalive 1x3, OSPF 1/4"
+live_case plain 40 "$KA" "keepalive 1x3, OSPF 1/40"
+live_case secure 4 "" "OSPF 1/4"
+
+finish
