@@ -53,6 +53,13 @@ struct gresecd {
 	struct pkt *rx_pkts[RX_BATCH];
 	union sockaddr_inet rx_src[RX_BATCH];
 	struct pkt *tx_pkts[TX_BATCH]; /* a burst read from a TUN/TAP, sent in one call */
+	/* Inner packets of the current receive batch waiting for tunnel_rx_flush(). */
+	struct {
+		struct tunnel *t;
+		struct pkt *p;
+	} rx_pending[RX_BATCH];
+	unsigned n_rx_pending;
+	unsigned rx_gen;               /* receive batch number (GRO tables) */
 	struct pkt *tun_pkt;           /* read buffer for TSO packets from a TUN */
 	struct pkt *tx_pkt;            /* scratch for ICMP errors and keepalives */
 

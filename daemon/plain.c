@@ -113,6 +113,7 @@ static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		tunnel_gre_input(t, p);
 	}
+	tunnel_rx_flush(d);
 }
 
 struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,

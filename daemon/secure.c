@@ -602,6 +602,7 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			port_count(sp, DROP_BAD_TYPE);
 		}
 	}
+	tunnel_rx_flush(d);
 }
 
 /* ---- timers ---- */

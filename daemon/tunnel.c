@@ -14,6 +14,7 @@
 #include "daemon/secure.h"
 #include "daemon/tunnel.h"
 #include "tunnel/inet.h"
+#include "tunnel/gro.h"
 #include "tunnel/offload.h"
 #include "tunnel/tun.h"
 #include "tunnel/wire.h"
@@ -630,10 +631,46 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		if (t->cfg.mode == TUNNEL_MODE_PLAIN && plain_reflect_keepalive(t, p, proto))
 			return;
 	}
-	if (tunnel_tun_write(t, p) < 0) {
-		t->ctr.drops[DROP_TUN_ERROR]++;
+	if (!t->vnet) {
+		if (tunnel_tun_write(t, p) < 0) {
+			t->ctr.drops[DROP_TUN_ERROR]++;
+			return;
+		}
+		t->ctr.rx_packets++;
+		t->ctr.rx_bytes += p->len;
 		return;
 	}
-	t->ctr.rx_packets++;
+	/* TUN with offloads: TCP segments of one flow in this receive batch are
+	 * coalesced into one write (GRO); tunnel_rx_flush() writes the batch. */
+	struct gresecd *d = t->d;
+
+	if (t->gro_gen != d->rx_gen) {
+		gro_init(&t->gro);
+		t->gro_gen = d->rx_gen;
+	}
 	t->ctr.rx_bytes += p->len;
+	if (gro_offer(&t->gro, p))
+		return;
+	if (d->n_rx_pending == RX_BATCH)
+		tunnel_rx_flush(d); /* cannot happen: one packet per datagram */
+	d->rx_pending[d->n_rx_pending].t = t;
+	d->rx_pending[d->n_rx_pending].p = p;
+	d->n_rx_pending++;
+}
+
+void tunnel_rx_flush(struct gresecd *d)
+{
+	for (unsigned i = 0; i < d->n_rx_pending; i++) {
+		struct tunnel *t = d->rx_pending[i].t;
+		struct pkt *p = d->rx_pending[i].p;
+		int n = gro_finish(&t->gro, p);
+
+		if (n < 0 || tun_write(t->tun_fd, p) < 0) {
+			t->ctr.drops[DROP_TUN_ERROR] += n > 0 ? (uint64_t)n : 1;
+			continue;
+		}
+		t->ctr.rx_packets += (uint64_t)n;
+	}
+	d->n_rx_pending = 0;
+	d->rx_gen++;
 }

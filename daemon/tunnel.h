@@ -11,6 +11,7 @@
 #include "conf/config.h"
 #include "daemon/log.h"
 #include "tunnel/gre.h"
+#include "tunnel/gro.h"
 #include "tunnel/sock.h"
 
 struct gresecd;
@@ -56,6 +57,8 @@ struct tunnel {
 	uint32_t path_mtu;           /* underlay path MTU learned from EMSGSIZE; 0 = unknown */
 	bool carrier;
 	bool vnet;                   /* TUN with virtio header: TSO segments to split */
+	struct gro_table gro;        /* TCP segments of this receive batch to coalesce */
+	unsigned gro_gen;            /* batch the table belongs to (gresecd.rx_gen) */
 	ev_io tun_watcher;
 
 	struct gre_tx gre_tx;
@@ -87,6 +90,10 @@ struct tunnel *tunnel_find(struct gresecd *d, const char *name);
 /* Deliver a decapsulated GRE packet (p holds the GRE header on).
  * Shared by plain and secure receive. */
 void tunnel_gre_input(struct tunnel *t, struct pkt *p);
+
+/* Write what tunnel_gre_input() held back for coalescing; called at the
+ * end of every receive batch. */
+void tunnel_rx_flush(struct gresecd *d);
 
 /* Encapsulate (and in secure mode seal) one inner packet read from the
  * interface; 0 when it is ready for tunnel_transmit(), else it was held or
