@@ -36,6 +36,7 @@ sources()
 	config)    echo "conf/config.c" ;;
 	ctl)       echo "daemon/ctl_proto.c" ;;
 	offload)   echo "tunnel/offload.c tunnel/inet.c" ;;
+	gro)       echo "tunnel/gro.c tunnel/offload.c tunnel/inet.c" ;;
 	secure_rx) echo "crypto/cookie.c crypto/handshake.c crypto/hmac.c crypto/noise.c \
 crypto/keypair.c crypto/replay.c crypto/ratelimiter.c" ;;
 	*)         return 1 ;;
