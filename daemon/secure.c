@@ -607,36 +607,36 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- timers ---- */
 
-/* Liveness for routing daemons: a peer that stops answering (we sent and
- * heard nothing back for keepalive + rekey timeout, or three persistent
- * keepalive periods passed in silence) and then does not complete a
- * handshake within two retries takes the carrier down, so routes over the
- * link are withdrawn at once.  While down, handshakes go on so the link
- * comes back as soon as the peer does.  Returns the next deadline. */
+/* Liveness for routing daemons: when the peer is gone the carrier goes
+ * down, so routes over the link are withdrawn at once; while down,
+ * handshakes go on so the link comes back as soon as the peer does.
+ *   - with persistent_keepalive P: nothing authentic heard for 3 P;
+ *   - else: we sent and heard nothing back for keepalive + rekey timeout
+ *     (the session's new-handshake timer), and that handshake went
+ *     unanswered for one more rekey timeout.
+ * Returns the next deadline it needs. */
 static uint64_t peer_liveness(struct secure_peer *peer, uint64_t now, unsigned actions)
 {
 	const struct session_timers *st = &peer->session.t;
-	uint64_t grace = 2 * st->rekey_timeout;
+	uint64_t silence = 3 * st->persistent_keepalive;
+	struct tunnel *t = peer->t;
 
 	if ((actions & SESSION_NEW_HANDSHAKE) && !peer->suspect_since)
 		peer->suspect_since = now;
-	if (st->persistent_keepalive && peer->last_rx && !peer->suspect_since &&
-	    now - peer->last_rx > 3 * st->persistent_keepalive)
-		peer->suspect_since = now;
-	if ((actions & SESSION_HANDSHAKE_GAVE_UP) || (peer->suspect_since && !peer->t->carrier))
-		if (peer->t->has_remote && !peer->session.want_handshake &&
+	if (t->carrier && silence && peer->last_rx && now - peer->last_rx >= silence)
+		tunnel_set_carrier(t, false);
+	if (t->carrier && peer->suspect_since && now - peer->suspect_since >= st->rekey_timeout)
+		tunnel_set_carrier(t, false);
+	if (!t->carrier) {
+		if (t->has_remote && !peer->session.want_handshake &&
 		    session_initiation_allowed(&peer->session, now))
 			session_request_handshake(&peer->session);
-	if (peer->suspect_since && peer->t->carrier) {
-		if (now - peer->suspect_since >= grace)
-			tunnel_set_carrier(peer->t, false);
-		else
-			return peer->suspect_since + grace;
+		return t->has_remote ? now + st->rekey_timeout : SESSION_NEVER;
 	}
-	if (!peer->t->carrier && peer->t->has_remote)
-		return now + st->rekey_timeout;
-	if (st->persistent_keepalive && peer->last_rx && !peer->suspect_since)
-		return peer->last_rx + 3 * st->persistent_keepalive + 1;
+	if (peer->suspect_since)
+		return peer->suspect_since + st->rekey_timeout;
+	if (silence && peer->last_rx)
+		return peer->last_rx + silence;
 	return SESSION_NEVER;
 }
 
