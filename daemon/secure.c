@@ -562,41 +562,23 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	for (int i = 0; i < n; i++) {
 		struct pkt *pk = d->rx_pkts[i];
-		const uint8_t *m = pkt_data(pk);
 
 		/* Type and exact length first; nothing else is read before. */
-		if (pk->len < sizeof(struct msg_header)) {
-			port_count(sp, DROP_BAD_LENGTH);
-			continue;
-		}
-		if (m[1] | m[2] | m[3]) {
-			port_count(sp, DROP_BAD_TYPE);
-			continue;
-		}
-		switch (m[0]) {
+		switch (msg_classify(pkt_data(pk), pk->len)) {
 		case MSG_INITIATION:
-			if (pk->len != MSG_INITIATION_LEN)
-				port_count(sp, DROP_BAD_LENGTH);
-			else
-				handle_initiation(sp, pk, &d->rx_src[i], now);
+			handle_initiation(sp, pk, &d->rx_src[i], now);
 			break;
 		case MSG_RESPONSE:
-			if (pk->len != MSG_RESPONSE_LEN)
-				port_count(sp, DROP_BAD_LENGTH);
-			else
-				handle_response(sp, pk, &d->rx_src[i], now);
+			handle_response(sp, pk, &d->rx_src[i], now);
 			break;
 		case MSG_COOKIE:
-			if (pk->len != MSG_COOKIE_LEN)
-				port_count(sp, DROP_BAD_LENGTH);
-			else
-				handle_cookie(sp, pk, now);
+			handle_cookie(sp, pk, now);
 			break;
 		case MSG_DATA:
-			if (pk->len < MSG_DATA_MIN_LEN)
-				port_count(sp, DROP_BAD_LENGTH);
-			else
-				handle_data(sp, pk, &d->rx_src[i], now);
+			handle_data(sp, pk, &d->rx_src[i], now);
+			break;
+		case MSG_CLASS_BAD_LENGTH:
+			port_count(sp, DROP_BAD_LENGTH);
 			break;
 		default:
 			port_count(sp, DROP_BAD_TYPE);

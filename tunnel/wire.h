@@ -122,6 +122,34 @@ static_assert(sizeof(struct msg_response) == MSG_RESPONSE_LEN, "response size");
 static_assert(sizeof(struct msg_cookie) == MSG_COOKIE_LEN, "cookie size");
 static_assert(sizeof(struct msg_data) == DATA_HDR_LEN, "data header size");
 
+/* The checks every secure-mode datagram gets before any field is read:
+ * a header, zero reserved bytes, the exact length of its type (a minimum
+ * for data).  Returns the enum msg_type, or one of these. */
+enum msg_class {
+	MSG_CLASS_BAD_LENGTH = -1,
+	MSG_CLASS_BAD_TYPE = -2,
+};
+
+static inline int msg_classify(const uint8_t *m, size_t len)
+{
+	if (len < sizeof(struct msg_header))
+		return MSG_CLASS_BAD_LENGTH;
+	if (m[1] | m[2] | m[3])
+		return MSG_CLASS_BAD_TYPE;
+	switch (m[0]) {
+	case MSG_INITIATION:
+		return len == MSG_INITIATION_LEN ? MSG_INITIATION : MSG_CLASS_BAD_LENGTH;
+	case MSG_RESPONSE:
+		return len == MSG_RESPONSE_LEN ? MSG_RESPONSE : MSG_CLASS_BAD_LENGTH;
+	case MSG_COOKIE:
+		return len == MSG_COOKIE_LEN ? MSG_COOKIE : MSG_CLASS_BAD_LENGTH;
+	case MSG_DATA:
+		return len >= MSG_DATA_MIN_LEN ? MSG_DATA : MSG_CLASS_BAD_LENGTH;
+	default:
+		return MSG_CLASS_BAD_TYPE;
+	}
+}
+
 /* ---- Byte-order helpers: never cast, always copy ---- */
 static inline uint16_t load_be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static inline uint32_t load_be32(const uint8_t *p)

@@ -339,27 +339,17 @@ static enum rx_result dispatch(struct node *n, struct pkt *pk, const struct sock
 	const uint8_t *m = pkt_data(pk);
 
 	memset(out, 0, sizeof(*out));
-	if (pk->len < sizeof(struct msg_header))
-		return RX_BAD_LENGTH;
-	if (m[1] | m[2] | m[3])
-		return RX_BAD_TYPE;
-	switch (m[0]) {
+	switch (msg_classify(m, pk->len)) {
 	case MSG_INITIATION:
-		if (pk->len != MSG_INITIATION_LEN)
-			return RX_BAD_LENGTH;
 		return handle_initiation(n, m, pk->len, src, under_load, now, out);
 	case MSG_RESPONSE:
-		if (pk->len != MSG_RESPONSE_LEN)
-			return RX_BAD_LENGTH;
 		return handle_response(n, m, pk->len, src, under_load, now, out);
 	case MSG_COOKIE:
-		if (pk->len != MSG_COOKIE_LEN)
-			return RX_BAD_LENGTH;
 		return handle_cookie(n, m, pk->len, now);
 	case MSG_DATA:
-		if (pk->len < MSG_DATA_MIN_LEN)
-			return RX_BAD_LENGTH;
 		return handle_data(n, pk, out);
+	case MSG_CLASS_BAD_LENGTH:
+		return RX_BAD_LENGTH;
 	default:
 		return RX_BAD_TYPE;
 	}
