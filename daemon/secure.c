@@ -543,6 +543,8 @@ static void handle_data(struct secure_port *sp, struct pkt *pk, const union sock
 	peer_drain_expired(peer);
 	if (pk->len)
 		tunnel_gre_input(peer->t, pk);
+	else
+		peer->t->ctr.keepalives_received++;
 	if (peer->n_staged)
 		peer_flush_staged(peer);
 	peer_schedule(peer);

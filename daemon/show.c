@@ -89,10 +89,20 @@ static void show_one_json(const struct tunnel *t, FILE *out)
 	else
 		fputs("null", out);
 	fprintf(out, ",\"mtu\":%u,\"key\":", t->mtu);
-	if (t->cfg.has_ikey || t->cfg.has_okey)
-		fprintf(out, "{\"ikey\":%u,\"okey\":%u}", t->cfg.ikey, t->cfg.okey);
-	else
+	if (t->cfg.has_ikey || t->cfg.has_okey) {
+		fputs("{\"ikey\":", out);
+		if (t->cfg.has_ikey)
+			fprintf(out, "%u", t->cfg.ikey);
+		else
+			fputs("null", out);
+		fputs(",\"okey\":", out);
+		if (t->cfg.has_okey)
+			fprintf(out, "%u}", t->cfg.okey);
+		else
+			fputs("null}", out);
+	} else {
 		fputs("null", out);
+	}
 	fprintf(out, ",\"checksum\":%s,\"sequence\":%s", t->cfg.checksum ? "true" : "false",
 		t->cfg.sequence ? "true" : "false");
 	if (secure)
@@ -170,8 +180,10 @@ static void show_one_text(const struct tunnel *t, FILE *out)
 	fputc('\n', out);
 	if (t->cfg.has_ikey || t->cfg.has_okey || t->cfg.checksum || t->cfg.sequence) {
 		fputs("  gre:", out);
-		if (t->cfg.has_ikey || t->cfg.has_okey)
-			fprintf(out, " ikey %u okey %u", t->cfg.ikey, t->cfg.okey);
+		if (t->cfg.has_ikey)
+			fprintf(out, " ikey %u", t->cfg.ikey);
+		if (t->cfg.has_okey)
+			fprintf(out, " okey %u", t->cfg.okey);
 		if (t->cfg.checksum)
 			fputs(" checksum", out);
 		if (t->cfg.sequence)

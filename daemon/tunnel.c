@@ -530,6 +530,10 @@ static void tunnel_refused_too_big(struct tunnel *t, struct pkt *p)
 void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n)
 {
 	for (unsigned k = 0; k < n; k++) {
+		if (pkts[k]->inner_len == 0) {
+			t->ctr.keepalives_sent++; /* secure mode's empty data message */
+			continue;
+		}
 		t->ctr.tx_packets++;
 		t->ctr.tx_bytes += pkts[k]->inner_len;
 	}
