@@ -32,22 +32,36 @@ enum {
 uint32_t inet_csum_partial(const void *data, size_t len, uint32_t sum)
 {
 	const uint8_t *p = data;
-	uint64_t s = sum;
+	uint64_t s = 0, w;
+	uint16_t folded;
 
-	/* 2^16 == 1 modulo 0xffff, so summing 32-bit words and folding
-	 * gives the same one's complement sum as 16-bit words. */
-	while (len >= 4) {
-		s += load_be32(p);
-		p += 4;
-		len -= 4;
+	/* The one's complement sum does not depend on byte order (RFC 1071
+	 * 2(B)): add native 64-bit words with end-around carry, fold, and
+	 * swap the 16-bit result to network order once at the end.  On the
+	 * data path this sums every TSO segment and every GRO candidate. */
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		s += w;
+		s += s < w;
+		p += 8;
+		len -= 8;
 	}
-	if (len >= 2) {
-		s += load_be16(p);
-		p += 2;
-		len -= 2;
+	if (len) {
+		w = 0;
+		memcpy(&w, p, len); /* zero padding adds nothing */
+		s += w;
+		s += s < w;
 	}
-	if (len)
-		s += (uint32_t)p[0] << 8;
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	folded = (uint16_t)s;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	folded = (uint16_t)((folded >> 8) | (folded << 8));
+#endif
+	s = (uint64_t)sum + folded;
 	while (s >> 32)
 		s = (s & 0xffffffffu) + (s >> 32);
 	return (uint32_t)s;
