@@ -320,6 +320,28 @@ static void send_cookie_reply(struct secure_port *sp, struct cookie_checker *cc,
 	       src->sa.sa_family == AF_INET6 ? sizeof(src->in6) : sizeof(src->in));
 }
 
+/* After MAC1 passed: under load, a message without a valid cookie (mac2)
+ * is answered with one, and proven sources are rate-limited.  True when
+ * the Diffie-Hellman work may go ahead.  The source is only proven once
+ * mac2 holds; limiting unproven sources would let spoofed floods lock
+ * real peers out. */
+static bool handshake_admit(struct secure_port *sp, struct cookie_checker *cc, struct tunnel *t,
+			    enum cookie_result cr, const struct pkt *pk,
+			    const union sockaddr_inet *src, bool under_load, uint64_t now)
+{
+	const uint8_t *msg = pk->buf + pk->off;
+
+	if (cr == COOKIE_MAC1_OK_NEED_COOKIE) {
+		send_cookie_reply(sp, cc, msg, pk->len, load_le32(msg + 4), src, now);
+		return false;
+	}
+	if (under_load && !ratelimiter_allow(sp->rl, &src->sa, now)) {
+		t->ctr.drops[DROP_RATE_LIMITED]++;
+		return false;
+	}
+	return true;
+}
+
 /* MAC1 against every identity on the port (usually one key per host). */
 static struct secure_peer *mac1_identity(struct secure_port *sp, const uint8_t *msg, size_t len,
 					 const union sockaddr_inet *src, bool under_load, uint64_t now,
@@ -349,16 +371,8 @@ static void handle_initiation(struct secure_port *sp, struct pkt *pk, const unio
 		port_count(sp, DROP_BAD_MAC);
 		return;
 	}
-	if (cr == COOKIE_MAC1_OK_NEED_COOKIE) {
-		send_cookie_reply(sp, &ident->checker, msg, pk->len, load_le32(msg + 4), src, now);
+	if (!handshake_admit(sp, &ident->checker, ident->t, cr, pk, src, under_load, now))
 		return;
-	}
-	/* The source is only proven once mac2 holds (under load); limiting
-	 * unproven sources would let spoofed floods lock real peers out. */
-	if (under_load && !ratelimiter_allow(sp->rl, &src->sa, now)) {
-		ident->t->ctr.drops[DROP_RATE_LIMITED]++;
-		return;
-	}
 	/* Only now the Diffie-Hellman work. */
 	if (handshake_consume_initiation(sp->scratch, &ident->sec->id, msg, pk->len, peer_static, ts,
 					 &sender) != 0) {
@@ -457,14 +471,8 @@ static void handle_response(struct secure_port *sp, struct pkt *pk, const union 
 		peer->t->ctr.drops[DROP_BAD_MAC]++;
 		return;
 	}
-	if (cr == COOKIE_MAC1_OK_NEED_COOKIE) {
-		send_cookie_reply(sp, &peer->checker, msg, pk->len, load_le32(msg + 4), src, now);
+	if (!handshake_admit(sp, &peer->checker, peer->t, cr, pk, src, under_load, now))
 		return;
-	}
-	if (under_load && !ratelimiter_allow(sp->rl, &src->sa, now)) {
-		peer->t->ctr.drops[DROP_RATE_LIMITED]++;
-		return;
-	}
 	if (handshake_consume_response(&peer->sec->hs, msg, pk->len, &sender) != 0) {
 		peer->t->ctr.drops[DROP_HANDSHAKE]++;
 		log_ratelimited(&peer->t->rl, LOG_LEVEL_INFO,
