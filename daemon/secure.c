@@ -74,7 +74,6 @@ struct secure_port {
 	uint64_t load_window_start;
 	unsigned load_count;
 	unsigned cookie_replies;   /* sent in the current load window */
-	bool gso_off;              /* the kernel refused UDP GSO on this port */
 	unsigned refs;
 	struct secure_peer *peers;
 	struct secure_port *next;
@@ -717,49 +716,6 @@ int secure_seal(struct tunnel *t, struct pkt *p, uint64_t now)
 	return 0;
 }
 
-/* Runs of equal-sized datagrams (what TCP segments become) go out with UDP
- * GSO, one sendmsg per run; the rest with sendmmsg. */
-static unsigned secure_send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned n)
-{
-	struct secure_port *sp = t->peer->port;
-	unsigned i = 0, sent = 0;
-
-	while (i < n) {
-		size_t seg = pkts[i]->len, total = seg;
-		unsigned j = i + 1;
-
-		while (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len == seg &&
-		       total + seg <= SOCK_GSO_MAX_BYTES) {
-			total += seg;
-			j++;
-		}
-		/* A shorter datagram may close the run. */
-		if (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len < seg &&
-		    total + pkts[j]->len <= SOCK_GSO_MAX_BYTES)
-			j++;
-		if (j - i >= 2 && !sp->gso_off) {
-			int err = sock_send_gso(fd, pkts + i, j - i, (uint16_t)seg, &t->remote);
-
-			if (err == 0) {
-				tunnel_count_tx(t, pkts + i, j - i);
-				sent += j - i;
-				i = j;
-				continue;
-			}
-			if (err == -EIO || err == -EINVAL || err == -EOPNOTSUPP || err == -ENOPROTOOPT) {
-				sp->gso_off = true;
-				log_info("tunnel \"%s\": no UDP GSO on this path (%s), sending datagram by datagram",
-					 t->cfg.name, strerror(-err));
-			}
-			/* Anything else (EMSGSIZE, a full socket): let the per-packet
-			 * path sort it out and count it. */
-		}
-		sent += tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
-		i = j;
-	}
-	return sent;
-}
-
 unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64_t now)
 {
 	struct secure_peer *peer = t->peer;
@@ -770,7 +726,7 @@ unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64
 		t->ctr.drops[DROP_TX_ERROR] += n;
 		return 0;
 	}
-	sent = secure_send_runs(t, fd, pkts, n);
+	sent = tunnel_sendmmsg(t, fd, pkts, n, &t->remote, NULL);
 	if (sent) {
 		session_data_sent(&peer->session, now, n == 1 && pkts[0]->inner_len == 0);
 		/* Cheap when nothing is due; keeps rekey and keepalive deadlines current. */

@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/socket.h>
-#include <netinet/udp.h>
 
 #include "tunnel/sock.h"
 #include "tunnel/wire.h"
@@ -393,39 +392,4 @@ int sock_path_mtu(int family, const struct ip_addr *local,
 out:
 	close(fd);
 	return err;
-}
-
-int sock_send_gso(int fd, struct pkt **pkts, unsigned n, uint16_t seg,
-		  const union sockaddr_inet *dst)
-{
-	struct iovec iov[SOCK_GSO_MAX_SEGS];
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} ctl;
-	struct msghdr msg = {
-		.msg_name = (void *)&dst->sa,
-		.msg_namelen = sockaddr_len(dst),
-		.msg_iov = iov,
-		.msg_iovlen = n,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
-	struct cmsghdr *cm;
-
-	if (n == 0 || n > SOCK_GSO_MAX_SEGS)
-		return -EINVAL;
-	for (unsigned i = 0; i < n; i++) {
-		iov[i].iov_base = pkts[i]->buf + pkts[i]->off;
-		iov[i].iov_len = pkts[i]->len;
-	}
-	memset(ctl.buf, 0, sizeof(ctl.buf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_UDP;
-	cm->cmsg_type = UDP_SEGMENT;
-	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
-	if (sendmsg(fd, &msg, MSG_DONTWAIT) < 0)
-		return -errno;
-	return 0;
 }

@@ -106,12 +106,4 @@ int sock_send_batch(int fd, struct pkt **pkts, const union sockaddr_inet *dst,
 int sock_path_mtu(int family, const struct ip_addr *local,
 		  const struct ip_addr *remote);
 
-/* UDP generic segmentation offload: one sendmsg carries n datagrams of
- * seg bytes each (the last may be shorter); the kernel splits them late,
- * after one trip through the stack.  0 or -errno (-EIO/-EINVAL: the path
- * cannot do GSO; fall back to sock_send_batch). */
-enum { SOCK_GSO_MAX_SEGS = 64, SOCK_GSO_MAX_BYTES = 65000 };
-int sock_send_gso(int fd, struct pkt **pkts, unsigned n, uint16_t seg,
-		  const union sockaddr_inet *dst);
-
 #endif
