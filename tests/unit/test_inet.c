@@ -12,21 +12,7 @@
 
 #include "tunnel/inet.h"
 #include "tunnel/wire.h"
-
-/* Reference one's complement sum, naive and independent of inet.c; the
- * caller complements. */
-static uint32_t ref_sum(const uint8_t *b, size_t len, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)b[i] << 8 | b[i + 1];
-	if (len & 1)
-		s += (uint32_t)b[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return s;
-}
+#include "tests/unit/ref_csum.h"
 
 static uint16_t ref_csum(const uint8_t *b, size_t len)
 {
