@@ -33,9 +33,11 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	/* The packet buffers of the data path, allocated once. */
 	for (int i = 0; i < RX_BATCH; i++) {
 		d->rx_pkts[i] = malloc(sizeof(struct pkt));
-		if (!d->rx_pkts[i])
+		d->rx_seg_pkts[i] = malloc(sizeof(struct pkt));
+		if (!d->rx_pkts[i] || !d->rx_seg_pkts[i])
 			return -ENOMEM;
 		pkt_reset(d->rx_pkts[i]);
+		pkt_reset(d->rx_seg_pkts[i]);
 	}
 	for (int i = 0; i < TX_BATCH; i++) {
 		d->tx_pkts[i] = malloc(sizeof(struct pkt));

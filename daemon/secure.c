@@ -74,6 +74,7 @@ struct secure_port {
 	uint64_t load_window_start;
 	unsigned load_count;
 	unsigned cookie_replies;   /* sent in the current load window */
+	bool gso_off;              /* the kernel refused UDP GSO on this port */
 	unsigned refs;
 	struct secure_peer *peers;
 	struct secure_port *next;
@@ -557,6 +558,53 @@ static void handle_data(struct secure_port *sp, struct pkt *pk, const union sock
 	peer_schedule(peer);
 }
 
+static void port_handle_datagram(struct secure_port *sp, struct pkt *pk,
+				 const union sockaddr_inet *src, uint64_t now)
+{
+	/* Type and exact length first; nothing else is read before. */
+	switch (msg_classify(pkt_data(pk), pk->len)) {
+	case MSG_INITIATION:
+		handle_initiation(sp, pk, src, now);
+		break;
+	case MSG_RESPONSE:
+		handle_response(sp, pk, src, now);
+		break;
+	case MSG_COOKIE:
+		handle_cookie(sp, pk, now);
+		break;
+	case MSG_DATA:
+		handle_data(sp, pk, src, now);
+		break;
+	case MSG_CLASS_BAD_LENGTH:
+		port_count(sp, DROP_BAD_LENGTH);
+		break;
+	default:
+		port_count(sp, DROP_BAD_TYPE);
+	}
+}
+
+/* A buffer the kernel coalesced (UDP GRO) holds datagrams of seg bytes, the
+ * last one possibly shorter.  Each is copied into a buffer of its own:
+ * opening and inner GRO work in place and may grow a packet to 64 KB. */
+static void port_handle_segments(struct secure_port *sp, struct pkt *pk, size_t seg,
+				 const union sockaddr_inet *src, uint64_t now)
+{
+	struct gresecd *d = sp->d;
+	const uint8_t *data = pkt_data(pk);
+
+	for (size_t off = 0; off < pk->len; off += seg) {
+		size_t len = pk->len - off < seg ? pk->len - off : seg;
+		struct pkt *s = d->rx_seg_pkts[d->n_rx_seg_held];
+
+		pkt_reset(s);
+		memcpy(pkt_data(s), data + off, len);
+		s->len = len;
+		port_handle_datagram(sp, s, src, now);
+		if (tunnel_rx_holds(d, s))
+			d->n_rx_seg_held++;
+	}
+}
+
 static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct secure_port *sp = w->data;
@@ -564,7 +612,7 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int n;
 
 	(void)loop; (void)revents;
-	n = sock_recv_batch(w->fd, d->rx_pkts, d->rx_src, RX_BATCH);
+	n = sock_recv_segments(w->fd, d->rx_pkts, d->rx_src, d->rx_seg, RX_BATCH);
 	if (n < 0)
 		return;
 	uint64_t now = gresecd_now_ns();
@@ -572,26 +620,10 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (int i = 0; i < n; i++) {
 		struct pkt *pk = d->rx_pkts[i];
 
-		/* Type and exact length first; nothing else is read before. */
-		switch (msg_classify(pkt_data(pk), pk->len)) {
-		case MSG_INITIATION:
-			handle_initiation(sp, pk, &d->rx_src[i], now);
-			break;
-		case MSG_RESPONSE:
-			handle_response(sp, pk, &d->rx_src[i], now);
-			break;
-		case MSG_COOKIE:
-			handle_cookie(sp, pk, now);
-			break;
-		case MSG_DATA:
-			handle_data(sp, pk, &d->rx_src[i], now);
-			break;
-		case MSG_CLASS_BAD_LENGTH:
-			port_count(sp, DROP_BAD_LENGTH);
-			break;
-		default:
-			port_count(sp, DROP_BAD_TYPE);
-		}
+		if (d->rx_seg[i] && pk->len > d->rx_seg[i])
+			port_handle_segments(sp, pk, d->rx_seg[i], &d->rx_src[i], now);
+		else
+			port_handle_datagram(sp, pk, &d->rx_src[i], now);
 	}
 	tunnel_rx_flush(d);
 }
@@ -716,6 +748,64 @@ int secure_seal(struct tunnel *t, struct pkt *p, uint64_t now)
 	return 0;
 }
 
+static void gso_give_up(struct tunnel *t, int err)
+{
+	t->peer->port->gso_off = true;
+	log_info("tunnel \"%s\": no UDP GSO on this path (%s), sending datagram by datagram",
+		 t->cfg.name, strerror(-err));
+}
+
+/* Runs of equal-sized datagrams (what TCP segments become) go out with UDP
+ * GSO, one sendmsg per run: one trip through the stack for up to 64
+ * datagrams (a receiver with UDP GRO takes them in one buffer); the rest
+ * with sendmmsg. */
+static unsigned secure_send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned n)
+{
+	struct secure_port *sp = t->peer->port;
+	unsigned i = 0, sent = 0;
+
+	while (i < n) {
+		size_t seg = pkts[i]->len, total = seg;
+		unsigned j = i + 1;
+
+		while (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len == seg &&
+		       total + seg <= SOCK_GSO_MAX_BYTES) {
+			total += seg;
+			j++;
+		}
+		/* A shorter datagram may close the run. */
+		if (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len < seg &&
+		    total + pkts[j]->len <= SOCK_GSO_MAX_BYTES)
+			j++;
+		int err = 0;
+		uint32_t pmtu = t->path_mtu;
+		unsigned done;
+
+		if (j - i >= 2 && !sp->gso_off) {
+			err = sock_send_gso(fd, pkts + i, j - i, (uint16_t)seg, &t->remote);
+			if (err == 0) {
+				tunnel_count_tx(t, pkts + i, j - i);
+				sent += j - i;
+				i = j;
+				continue;
+			}
+			if (err == -EIO || err == -EOPNOTSUPP || err == -ENOPROTOOPT)
+				gso_give_up(t, err);
+		}
+		/* Any failure (a segment above the path MTU gives EINVAL, a full
+		 * socket EAGAIN): datagram by datagram, which finds the path MTU
+		 * and counts what is lost. */
+		done = tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
+		/* EINVAL although every datagram went out and none was too big:
+		 * the path cannot segment. */
+		if (err == -EINVAL && done == j - i && t->path_mtu == pmtu)
+			gso_give_up(t, err);
+		sent += done;
+		i = j;
+	}
+	return sent;
+}
+
 unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64_t now)
 {
 	struct secure_peer *peer = t->peer;
@@ -726,7 +816,7 @@ unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64
 		t->ctr.drops[DROP_TX_ERROR] += n;
 		return 0;
 	}
-	sent = tunnel_sendmmsg(t, fd, pkts, n, &t->remote, NULL);
+	sent = secure_send_runs(t, fd, pkts, n);
 	if (sent) {
 		session_data_sent(&peer->session, now, n == 1 && pkts[0]->inner_len == 0);
 		/* Cheap when nothing is due; keeps rekey and keepalive deadlines current. */
@@ -752,6 +842,7 @@ static struct secure_port *port_get(struct gresecd *d, const struct tunnel_confi
 {
 	struct secure_port *sp;
 	int families[2] = { AF_INET, AF_INET6 };
+	int e;
 
 	for (sp = d->secure_ports; sp; sp = sp->next)
 		if (sp->port == c->port) {
@@ -790,6 +881,10 @@ static struct secure_port *port_get(struct gresecd *d, const struct tunnel_confi
 				continue;
 			goto fail;
 		}
+		/* Runs of datagrams arrive in one buffer where the kernel can;
+		 * without it they come one by one, which works as well. */
+		if ((e = sock_enable_udp_gro(sp->fd[i])) != 0)
+			log_debug("port %u: no UDP GRO (%s)", c->port, strerror(-e));
 		ev_io_init(&sp->io[i], port_read_cb, sp->fd[i], EV_READ);
 		sp->io[i].data = sp;
 		ev_io_start(d->loop, &sp->io[i]);

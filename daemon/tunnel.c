@@ -655,11 +655,17 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 	t->ctr.rx_bytes += p->len;
 	if (gro_offer(&t->gro, p))
 		return;
-	if (d->n_rx_pending == RX_BATCH)
-		tunnel_rx_flush(d); /* cannot happen: one packet per datagram */
 	d->rx_pending[d->n_rx_pending].t = t;
 	d->rx_pending[d->n_rx_pending].p = p;
-	d->n_rx_pending++;
+	/* A batch of coalesced (UDP GRO) buffers can hold more datagrams than
+	 * the table: write what is pending and start over. */
+	if (++d->n_rx_pending == RX_BATCH)
+		tunnel_rx_flush(d);
+}
+
+bool tunnel_rx_holds(const struct gresecd *d, const struct pkt *p)
+{
+	return d->n_rx_pending && d->rx_pending[d->n_rx_pending - 1].p == p;
 }
 
 void tunnel_rx_flush(struct gresecd *d)
@@ -676,5 +682,6 @@ void tunnel_rx_flush(struct gresecd *d)
 		t->ctr.rx_packets += (uint64_t)n;
 	}
 	d->n_rx_pending = 0;
+	d->n_rx_seg_held = 0;
 	d->rx_gen++;
 }

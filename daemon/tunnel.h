@@ -95,6 +95,10 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p);
  * end of every receive batch. */
 void tunnel_rx_flush(struct gresecd *d);
 
+/* Whether p was kept by tunnel_gre_input() for tunnel_rx_flush() (so its
+ * buffer is not free until then). */
+bool tunnel_rx_holds(const struct gresecd *d, const struct pkt *p);
+
 /* Encapsulate (and in secure mode seal) one inner packet read from the
  * interface; 0 when it is ready for tunnel_transmit(), else it was held or
  * dropped and counted. */

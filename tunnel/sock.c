@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <netinet/udp.h>
 
 #include "tunnel/sock.h"
 #include "tunnel/wire.h"
@@ -266,11 +267,54 @@ int sock_strip_ipv4_header(struct pkt *p)
 	return 0;
 }
 
+int sock_enable_udp_gro(int fd)
+{
+#ifdef UDP_GRO
+	return setopt_int(fd, SOL_UDP, UDP_GRO, 1);
+#else
+	(void)fd;
+	return -ENOPROTOOPT;
+#endif
+}
+
 int sock_recv_batch(int fd, struct pkt **pkts, union sockaddr_inet *src,
 		    unsigned n)
 {
+	return sock_recv_segments(fd, pkts, src, NULL, n);
+}
+
+/* Room for the UDP_GRO control message (an int) of one datagram. */
+union sock_seg_cmsg {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
+/* The segment size the kernel reports for a coalesced datagram; 0 when it
+ * was received as it was sent. */
+static uint16_t recv_seg_size(struct msghdr *mh)
+{
+#ifdef UDP_GRO
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		int v;
+
+		if (cm->cmsg_level != SOL_UDP || cm->cmsg_type != UDP_GRO ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(v)))
+			continue;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		return v > 0 && v <= UINT16_MAX ? (uint16_t)v : 0;
+	}
+#else
+	(void)mh;
+#endif
+	return 0;
+}
+
+int sock_recv_segments(int fd, struct pkt **pkts, union sockaddr_inet *src,
+		       uint16_t *seg, unsigned n)
+{
 	struct mmsghdr msgs[SOCK_BATCH_MAX];
 	struct iovec iov[SOCK_BATCH_MAX];
+	union sock_seg_cmsg ctl[SOCK_BATCH_MAX];
 	unsigned i;
 	int r;
 
@@ -289,6 +333,10 @@ int sock_recv_batch(int fd, struct pkt **pkts, union sockaddr_inet *src,
 			msgs[i].msg_hdr.msg_name = &src[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
 		}
+		if (seg) {
+			msgs[i].msg_hdr.msg_control = ctl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		}
 	}
 	do {
 		r = recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
@@ -300,6 +348,8 @@ int sock_recv_batch(int fd, struct pkt **pkts, union sockaddr_inet *src,
 			pkts[i]->len = 0;
 		else
 			pkts[i]->len = msgs[i].msg_len;
+		if (seg)
+			seg[i] = recv_seg_size(&msgs[i].msg_hdr);
 	}
 	return r;
 }
@@ -392,4 +442,39 @@ int sock_path_mtu(int family, const struct ip_addr *local,
 out:
 	close(fd);
 	return err;
+}
+
+int sock_send_gso(int fd, struct pkt **pkts, unsigned n, uint16_t seg,
+		  const union sockaddr_inet *dst)
+{
+	struct iovec iov[SOCK_GSO_MAX_SEGS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr msg = {
+		.msg_name = (void *)&dst->sa,
+		.msg_namelen = sockaddr_len(dst),
+		.msg_iov = iov,
+		.msg_iovlen = n,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm;
+
+	if (n == 0 || n > SOCK_GSO_MAX_SEGS)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = pkts[i]->buf + pkts[i]->off;
+		iov[i].iov_len = pkts[i]->len;
+	}
+	memset(ctl.buf, 0, sizeof(ctl.buf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	if (sendmsg(fd, &msg, MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
 }

@@ -91,6 +91,18 @@ int sock_strip_ipv4_header(struct pkt *p);
 int sock_recv_batch(int fd, struct pkt **pkts, union sockaddr_inet *src,
 		    unsigned n);
 
+/* UDP generic receive offload (UDP_GRO): the kernel may hand over a run of
+ * datagrams of one flow as one buffer, seg bytes per datagram (the last may
+ * be shorter), after one trip through the stack.  0 or -errno (an old
+ * kernel: datagrams keep coming one by one). */
+int sock_enable_udp_gro(int fd);
+
+/* sock_recv_batch() that also reports, for each buffer, the segment size
+ * of a coalesced run in seg[i] (0: one datagram as sent).  A buffer of len
+ * bytes with 0 < seg[i] < len holds ceil(len / seg[i]) datagrams. */
+int sock_recv_segments(int fd, struct pkt **pkts, union sockaddr_inet *src,
+		       uint16_t *seg, unsigned n);
+
 /* Send pkts[i] to dst[i] (dst NULL: the connected peer), in order.
  * Returns the number of packets done from the front: each was sent, or
  * refused by the kernel with a per-packet error (EMSGSIZE, ENETUNREACH,
@@ -105,5 +117,13 @@ int sock_send_batch(int fd, struct pkt **pkts, const union sockaddr_inet *dst,
  * the MTU or -errno. */
 int sock_path_mtu(int family, const struct ip_addr *local,
 		  const struct ip_addr *remote);
+
+/* UDP generic segmentation offload: one sendmsg carries n datagrams of
+ * seg bytes each (the last may be shorter); the kernel splits them late,
+ * after one trip through the stack.  0 or -errno (-EIO/-EINVAL: the path
+ * cannot do GSO; fall back to sock_send_batch). */
+enum { SOCK_GSO_MAX_SEGS = 64, SOCK_GSO_MAX_BYTES = 65000 };
+int sock_send_gso(int fd, struct pkt **pkts, unsigned n, uint16_t seg,
+		  const union sockaddr_inet *dst);
 
 #endif

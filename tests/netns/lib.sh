@@ -375,6 +375,55 @@ no_tentative()
 	[ -z "$(ip -n "$1" -6 addr show dev "$2" tentative 2>/dev/null)" ]
 }
 
+# tcp_transfer NS_CLI NS_SRV SRV_ADDR BYTES: BYTES random bytes from NS_CLI
+# to a server on SRV_ADDR (port 5001) in NS_SRV over TCP; prints
+# "sent_sha received_sha received_bytes seconds".
+tcp_transfer()
+{
+	local cli=$1 srv=$2 addr=$3 n=$4 out="$TMPD/tcp.out"
+
+	rm -f "$out" "$out.ready"
+	nsx "$srv" "$PY" -c '
+import hashlib, socket, sys
+l = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_STREAM)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], 5001))
+l.listen(1)
+l.settimeout(150)
+open(sys.argv[2] + ".ready", "w").close()
+c, _ = l.accept()
+c.settimeout(60)
+h, n = hashlib.sha256(), 0
+while True:
+    b = c.recv(1 << 20)
+    if not b:
+        break
+    h.update(b)
+    n += len(b)
+c.close()
+with open(sys.argv[2], "w") as f:
+    f.write("%s %d\n" % (h.hexdigest(), n))
+' "$addr" "$out" &
+	local rpid=$!
+	wait_for test -e "$out.ready" || fail "TCP receiver did not start"
+	nsx "$cli" "$PY" -c '
+import hashlib, os, random, socket, sys, time
+n = int(sys.argv[2])
+data = random.Random(4711).randbytes(n)
+t0 = time.monotonic()
+s = socket.create_connection((sys.argv[1], 5001), timeout=60)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)                       # the receiver closes once it has it all
+s.close()
+print(hashlib.sha256(data).hexdigest(), "%.2f" % (time.monotonic() - t0))
+' "$addr" "$n" >"$TMPD/tcp.sender" 2>"$TMPD/tcp.sender.err"
+	wait "$rpid"
+	read -r s_sha s_time <"$TMPD/tcp.sender"
+	read -r r_sha r_bytes <"$out" 2>/dev/null
+	echo "${s_sha:-none} ${r_sha:-none} ${r_bytes:-0} ${s_time:-0}"
+}
+
 # pings NS DST [COUNT] [extra ping args]: COUNT replies within 5 s.
 pings()
 {

@@ -183,54 +183,6 @@ for i in range(int(sys.argv[2])):
 	cat "$out"
 }
 
-# tcp_transfer BYTES: random bytes A -> B over TCP through the tunnel; prints
-# "sent_sha received_sha received_bytes seconds".
-tcp_transfer()
-{
-	local n=$1 out="$TMPD/tcp.out"
-
-	rm -f "$out" "$out.ready"
-	nsx "$B" "$PY" -c '
-import hashlib, socket, sys
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((sys.argv[1], 5001))
-l.listen(1)
-l.settimeout(150)
-open(sys.argv[2] + ".ready", "w").close()
-c, _ = l.accept()
-c.settimeout(60)
-h, n = hashlib.sha256(), 0
-while True:
-    b = c.recv(1 << 20)
-    if not b:
-        break
-    h.update(b)
-    n += len(b)
-c.close()
-with open(sys.argv[2], "w") as f:
-    f.write("%s %d\n" % (h.hexdigest(), n))
-' "$IN_B" "$out" &
-	local rpid=$!
-	wait_for test -e "$out.ready" || fail "TCP receiver did not start"
-	nsx "$A" "$PY" -c '
-import hashlib, os, random, socket, sys, time
-n = int(sys.argv[2])
-data = random.Random(4711).randbytes(n)
-t0 = time.monotonic()
-s = socket.create_connection((sys.argv[1], 5001), timeout=60)
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-s.recv(1)                       # the receiver closes once it has it all
-s.close()
-print(hashlib.sha256(data).hexdigest(), "%.2f" % (time.monotonic() - t0))
-' "$IN_B" "$n" >"$TMPD/tcp.sender" 2>"$TMPD/tcp.sender.err"
-	wait "$rpid"
-	read -r s_sha s_time <"$TMPD/tcp.sender"
-	read -r r_sha r_bytes <"$out" 2>/dev/null
-	echo "${s_sha:-none} ${r_sha:-none} ${r_bytes:-0} ${s_time:-0}"
-}
-
 # ---- secure mode ----
 CA="$TMPD/sa.conf" CB="$TMPD/sb.conf"
 write_conf "$CA" secure "$A_UL" "$RA_UL" "$IN_A" "$IN_B" "$TMPD/a.key" "$PUB_B"
@@ -253,7 +205,7 @@ check "relay dropped about half under 50% loss" \
 # 2. 50 MB TCP through 5% loss, 5% reordering (depth 64), 1% duplication.
 start_relay udp --drop 0.05 --reorder 0.05 --reorder-depth 64 --dup 0.01 --seed 22
 pings "$A" "$IN_B" 3 || true    # the path works before the transfer
-read -r s_sha r_sha r_bytes secs <<<"$(tcp_transfer "$BYTES")"
+read -r s_sha r_sha r_bytes secs <<<"$(tcp_transfer "$A" "$B" "$IN_B" "$BYTES")"
 stop_relay
 echo "# 50 MB TCP through 5% loss/5% reorder/1% dup: $r_bytes bytes in $secs s" \
 	"($(awk -v b="$r_bytes" -v s="$secs" 'BEGIN { if (s > 0) printf "%.1f", b * 8 / s / 1e6; else print 0 }') Mbit/s)"

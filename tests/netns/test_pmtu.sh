@@ -5,7 +5,8 @@
 # default MTU.  Inner packets that no longer fit must be answered with ICMP
 # "fragmentation needed" (IPv4) or "packet too big" (IPv6) carrying the MTU
 # that does fit, as a router would, instead of vanishing; smaller packets
-# keep flowing.  Plain and secure mode.
+# keep flowing, and a TCP transfer that starts with full-sized segments
+# completes.  Plain and secure mode.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/netns/lib.sh"
@@ -55,6 +56,15 @@ for mode in plain secure; do
 	if [ $mode = plain ]; then fits=$((1400 - 24)); else fits=$(( (1400 - 60) / 16 * 16 - 4 )); fi
 
 	check "$mode: small packets cross" wait_for pings "$A" 11.11.1.2 2
+	# Bulk TCP before anything has learned the narrow path: full-sized
+	# segments (in secure mode a UDP GSO run, which the kernel refuses
+	# whole) must lead to "packet too big" and a transfer that completes.
+	bytes=$((8 << 20))
+	read -r s_sha r_sha r_bytes secs <<<"$(tcp_transfer "$A" "$B" fd11::2 "$bytes")"
+	check_eq "$mode: TCP over the narrow path: all $bytes bytes arrive ($secs s)" "$r_bytes" "$bytes"
+	check_eq "$mode: TCP over the narrow path: SHA-256 equal" "$r_sha" "$s_sha"
+	[ $mode = secure ] && check "secure: UDP GSO stays on (a too-big run is not a path without GSO)" \
+		eval '! grep -q "no UDP GSO" "$(conf_log "$TMPD/$mode-a.conf")"'
 	out=$(ping_msg "$A" -s $((mtu - 28)) 11.11.1.2)
 	check "$mode: a full-size IPv4 packet (tunnel MTU $mtu) is not delivered" \
 		grep -q "100% packet loss\|+.* errors" <<<"$out"
