@@ -98,16 +98,16 @@ int keypair_peek_receiver(const uint8_t *msg, size_t len, uint32_t *receiver)
 	return KEYPAIR_OK;
 }
 
-int keypair_open(struct keypair *kp, struct pkt *p, uint64_t *counter_out)
+int keypair_open_to(struct keypair *kp, const uint8_t *msg, size_t len, uint8_t *plain,
+		    uint64_t *counter_out)
 {
 	uint8_t nonce[NONCE_LEN];
-	uint8_t *msg = pkt_data(p);
 	uint32_t receiver;
 	uint64_t counter;
 	size_t ct_len;
 	int ret;
 
-	ret = keypair_peek_receiver(msg, p->len, &receiver);
+	ret = keypair_peek_receiver(msg, len, &receiver);
 	if (ret != KEYPAIR_OK)
 		return ret;
 	if (receiver != kp->local_index)
@@ -118,19 +118,29 @@ int keypair_open(struct keypair *kp, struct pkt *p, uint64_t *counter_out)
 	if (!replay_check(&kp->replay, counter))
 		return KEYPAIR_ERR_REPLAY;
 
-	ct_len = p->len - DATA_HDR_LEN - NOISE_AUTHTAG_LEN;
+	ct_len = len - DATA_HDR_LEN - NOISE_AUTHTAG_LEN;
 	make_nonce(nonce, counter);
 	/* Detached decryption verifies the tag before writing any plaintext. */
-	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(msg + DATA_HDR_LEN, NULL,
+	if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(plain, NULL,
 							      msg + DATA_HDR_LEN, ct_len,
 							      msg + DATA_HDR_LEN + ct_len,
 							      NULL, 0, nonce, kp->recv_key) != 0)
 		return KEYPAIR_ERR_DECRYPT;
 
 	replay_commit(&kp->replay, counter);
-	pkt_pull(p, DATA_HDR_LEN);
-	p->len -= NOISE_AUTHTAG_LEN;
 	if (counter_out)
 		*counter_out = counter;
+	return KEYPAIR_OK;
+}
+
+int keypair_open(struct keypair *kp, struct pkt *p, uint64_t *counter_out)
+{
+	uint8_t *msg = pkt_data(p);
+	int ret = keypair_open_to(kp, msg, p->len, msg + DATA_HDR_LEN, counter_out);
+
+	if (ret != KEYPAIR_OK)
+		return ret;
+	pkt_pull(p, DATA_HDR_LEN);
+	p->len -= NOISE_AUTHTAG_LEN;
 	return KEYPAIR_OK;
 }

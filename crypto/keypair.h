@@ -77,6 +77,12 @@ int keypair_seal(struct keypair *kp, struct pkt *p);
  * must be dropped (after a failed tag check its ciphertext is zeroed). */
 int keypair_open(struct keypair *kp, struct pkt *p, uint64_t *counter_out);
 
+/* keypair_open() from a message of len bytes at msg into plain (room for
+ * len - 32 bytes; plain == msg + 16 opens in place): the plaintext is
+ * len - 32 bytes at plain.  On error plain holds nothing to use. */
+int keypair_open_to(struct keypair *kp, const uint8_t *msg, size_t len, uint8_t *plain,
+		    uint64_t *counter_out);
+
 /* Receiver index of a data message, to find its keypair: KEYPAIR_OK, or
  * KEYPAIR_ERR_SHORT / KEYPAIR_ERR_TYPE. */
 int keypair_peek_receiver(const uint8_t *msg, size_t len, uint32_t *receiver);

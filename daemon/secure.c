@@ -60,6 +60,8 @@ struct secure_peer {
 	struct pkt *staged[PEER_STAGED];
 	unsigned n_staged;
 	struct secure_peer *next_on_port;
+	bool batch_scheduled;      /* on port->scheduled until the batch ends */
+	struct secure_peer *next_scheduled;
 };
 
 struct secure_port {
@@ -77,6 +79,7 @@ struct secure_port {
 	bool gso_off;              /* the kernel refused UDP GSO on this port */
 	unsigned refs;
 	struct secure_peer *peers;
+	struct secure_peer *scheduled; /* peers to run timers for after this batch */
 	struct secure_port *next;
 };
 
@@ -503,16 +506,42 @@ static void handle_cookie(struct secure_port *sp, struct pkt *pk, uint64_t now)
 		peer->t->ctr.drops[DROP_BAD_MAC]++;
 }
 
-static void handle_data(struct secure_port *sp, struct pkt *pk, const union sockaddr_inet *src,
-			uint64_t now)
+/* Run the peer's timers once at the end of the receive batch rather than
+ * after each of its packets. */
+static void peer_schedule_after_batch(struct secure_port *sp, struct secure_peer *peer)
 {
+	if (peer->batch_scheduled)
+		return;
+	peer->batch_scheduled = true;
+	peer->next_scheduled = sp->scheduled;
+	sp->scheduled = peer;
+}
+
+static void port_run_scheduled(struct secure_port *sp)
+{
+	struct secure_peer *peer;
+
+	while ((peer = sp->scheduled)) {
+		sp->scheduled = peer->next_scheduled;
+		peer->batch_scheduled = false;
+		peer_schedule(peer);
+	}
+}
+
+/* The data message of len bytes at msg is opened into pk: in place when
+ * msg is pkt_data(pk), else into pk just reset (a datagram of a coalesced
+ * buffer: decrypting it is its copy). */
+static void handle_data(struct secure_port *sp, const uint8_t *msg, size_t len, struct pkt *pk,
+			const union sockaddr_inet *src, uint64_t now)
+{
+	bool in_place = msg == pkt_data(pk);
 	struct secure_peer *peer;
 	struct session_slot *slot = NULL;
 	uint32_t idx;
 	uint64_t counter;
 	int r;
 
-	if (keypair_peek_receiver(pkt_data(pk), pk->len, &idx) != KEYPAIR_OK) {
+	if (keypair_peek_receiver(msg, len, &idx) != KEYPAIR_OK) {
 		port_count(sp, DROP_BAD_LENGTH);
 		return;
 	}
@@ -527,7 +556,8 @@ static void handle_data(struct secure_port *sp, struct pkt *pk, const union sock
 		peer->t->ctr.drops[DROP_NO_SESSION]++;
 		return;
 	}
-	r = keypair_open(slot->keypair, pk, &counter);
+	r = keypair_open_to(slot->keypair, msg, len,
+			    in_place ? pkt_data(pk) + DATA_HDR_LEN : pkt_data(pk), &counter);
 	switch (r) {
 	case KEYPAIR_OK:
 		break;
@@ -544,6 +574,9 @@ static void handle_data(struct secure_port *sp, struct pkt *pk, const union sock
 		peer->t->ctr.drops[DROP_BAD_LENGTH]++;
 		return;
 	}
+	if (in_place)
+		pkt_pull(pk, DATA_HDR_LEN);
+	pk->len = len - DATA_HDR_LEN - NOISE_AUTHTAG_LEN;
 	/* Authenticated: the peer is where this came from (roaming). */
 	set_endpoint(peer, src);
 	peer_alive(peer, now);
@@ -555,7 +588,7 @@ static void handle_data(struct secure_port *sp, struct pkt *pk, const union sock
 		peer->t->ctr.keepalives_received++;
 	if (peer->n_staged)
 		peer_flush_staged(peer);
-	peer_schedule(peer);
+	peer_schedule_after_batch(sp, peer);
 }
 
 static void port_handle_datagram(struct secure_port *sp, struct pkt *pk,
@@ -573,7 +606,7 @@ static void port_handle_datagram(struct secure_port *sp, struct pkt *pk,
 		handle_cookie(sp, pk, now);
 		break;
 	case MSG_DATA:
-		handle_data(sp, pk, src, now);
+		handle_data(sp, pkt_data(pk), pk->len, pk, src, now);
 		break;
 	case MSG_CLASS_BAD_LENGTH:
 		port_count(sp, DROP_BAD_LENGTH);
@@ -584,8 +617,9 @@ static void port_handle_datagram(struct secure_port *sp, struct pkt *pk,
 }
 
 /* A buffer the kernel coalesced (UDP GRO) holds datagrams of seg bytes, the
- * last one possibly shorter.  Each is copied into a buffer of its own:
- * opening and inner GRO work in place and may grow a packet to 64 KB. */
+ * last one possibly shorter.  Each goes to a buffer of its own, because
+ * inner GRO grows packets in place: data messages are opened into it, any
+ * other message is copied. */
 static void port_handle_segments(struct secure_port *sp, struct pkt *pk, size_t seg,
 				 const union sockaddr_inet *src, uint64_t now)
 {
@@ -597,9 +631,13 @@ static void port_handle_segments(struct secure_port *sp, struct pkt *pk, size_t 
 		struct pkt *s = d->rx_seg_pkts[d->n_rx_seg_held];
 
 		pkt_reset(s);
-		memcpy(pkt_data(s), data + off, len);
-		s->len = len;
-		port_handle_datagram(sp, s, src, now);
+		if (msg_classify(data + off, len) == MSG_DATA) {
+			handle_data(sp, data + off, len, s, src, now);
+		} else {
+			memcpy(pkt_data(s), data + off, len);
+			s->len = len;
+			port_handle_datagram(sp, s, src, now);
+		}
 		if (tunnel_rx_holds(d, s))
 			d->n_rx_seg_held++;
 	}
@@ -626,6 +664,7 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			port_handle_datagram(sp, pk, &d->rx_src[i], now);
 	}
 	tunnel_rx_flush(d);
+	port_run_scheduled(sp);
 }
 
 /* ---- timers ---- */

@@ -160,7 +160,7 @@ ssize_t tunnel_tun_write(struct tunnel *t, struct pkt *p)
 /* One packet read from the interface into slot `at` of the burst: split
  * (TSO) into segments that follow it in the burst, encapsulate each, and
  * keep the ready ones at the front.  Returns the new number queued. */
-static unsigned tunnel_take_read(struct tunnel *t, unsigned queued)
+static unsigned tunnel_take_read(struct tunnel *t, unsigned queued, uint64_t now)
 {
 	struct gresecd *d = t->d;
 	struct pkt *read_buf = d->tun_pkt, *spare = d->tx_pkts[queued];
@@ -187,7 +187,7 @@ static unsigned tunnel_take_read(struct tunnel *t, unsigned queued)
 	}
 	unsigned end = queued + (unsigned)k;
 	for (unsigned j = queued; j < end; j++)
-		if (tunnel_output(t, d->tx_pkts[j]) == 0) {
+		if (tunnel_output(t, d->tx_pkts[j], now) == 0) {
 			struct pkt *tmp = d->tx_pkts[queued];
 
 			d->tx_pkts[queued++] = d->tx_pkts[j];
@@ -201,6 +201,7 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct tunnel *t = w->data;
 	struct gresecd *d = t->d;
 	unsigned queued = 0;
+	uint64_t now = gresecd_now_ns();    /* one clock read per burst */
 
 	(void)loop; (void)revents;
 	/* Drain a bounded burst per wake-up so one busy tunnel cannot starve the
@@ -218,8 +219,8 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n == 0)
 			continue;
 		if (t->vnet)
-			queued = tunnel_take_read(t, queued);
-		else if (tunnel_output(t, p) == 0)
+			queued = tunnel_take_read(t, queued, now);
+		else if (tunnel_output(t, p, now) == 0)
 			queued++;
 		if (queued == TX_BATCH) {
 			tunnel_transmit(t, d->tx_pkts, queued);
@@ -460,7 +461,7 @@ static uint32_t tunnel_inner_room(const struct tunnel *t)
 	return budget > gre ? budget - gre : 0;
 }
 
-int tunnel_output(struct tunnel *t, struct pkt *p)
+int tunnel_output(struct tunnel *t, struct pkt *p, uint64_t now)
 {
 	uint16_t proto;
 
@@ -492,7 +493,7 @@ int tunnel_output(struct tunnel *t, struct pkt *p)
 		return -ENOBUFS;
 	}
 	if (t->cfg.mode == TUNNEL_MODE_SECURE)
-		return secure_seal(t, p, gresecd_now_ns());
+		return secure_seal(t, p, now);
 	return 0;
 }
 

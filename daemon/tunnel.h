@@ -102,7 +102,7 @@ bool tunnel_rx_holds(const struct gresecd *d, const struct pkt *p);
 /* Encapsulate (and in secure mode seal) one inner packet read from the
  * interface; 0 when it is ready for tunnel_transmit(), else it was held or
  * dropped and counted. */
-int tunnel_output(struct tunnel *t, struct pkt *p);
+int tunnel_output(struct tunnel *t, struct pkt *p, uint64_t now);
 /* Write one packet to the interface (adds the virtio header when in use). */
 ssize_t tunnel_tun_write(struct tunnel *t, struct pkt *p);
 /* Send up to TX_BATCH ready packets to the peer in one system call. */

@@ -190,6 +190,43 @@ static void test_replay(void **state)
 	assert_int_equal(keypair_open(&c->b, &c->p, NULL), KEYPAIR_ERR_REPLAY);
 }
 
+/* keypair_open_to() from a buffer into another (a datagram of a coalesced
+ * receive): same checks, the source is left as it was, plaintext at dst. */
+static void test_open_to(void **state)
+{
+	struct ctx *c = *state;
+	struct replay_window before;
+	uint8_t msg[2048], dst[2048];
+	uint64_t counter = 99;
+	size_t len = 1400, mlen;
+
+	fill(&c->q, c->payload, len);
+	assert_int_equal(keypair_seal(&c->a, &c->q), KEYPAIR_OK);
+	mlen = c->q.len;
+	memcpy(msg, pkt_data(&c->q), mlen);
+
+	/* A flipped ciphertext byte: refused, window unchanged, source intact. */
+	before = c->b.replay;
+	msg[40] ^= 0x80;
+	assert_int_equal(keypair_open_to(&c->b, msg, mlen, dst, NULL), KEYPAIR_ERR_DECRYPT);
+	assert_memory_equal(&before, &c->b.replay, sizeof(before));
+	msg[40] ^= 0x80;
+	assert_memory_equal(msg, pkt_data(&c->q), mlen);
+	assert_int_equal(keypair_open_to(&c->b, msg, mlen - 1, dst, NULL), KEYPAIR_ERR_DECRYPT);
+	assert_int_equal(keypair_open_to(&c->b, msg, MSG_DATA_MIN_LEN - 1, dst, NULL),
+			 KEYPAIR_ERR_SHORT);
+
+	memset(dst, 0, sizeof(dst));
+	assert_int_equal(keypair_open_to(&c->b, msg, mlen, dst, &counter), KEYPAIR_OK);
+	assert_int_equal(counter, 0);
+	assert_memory_equal(dst, c->payload, len);
+	assert_memory_equal(msg, pkt_data(&c->q), mlen);     /* source untouched */
+	/* Once only, whichever way it is opened. */
+	assert_int_equal(keypair_open_to(&c->b, msg, mlen, dst, NULL), KEYPAIR_ERR_REPLAY);
+	c->p = c->q;
+	assert_int_equal(keypair_open(&c->b, &c->p, NULL), KEYPAIR_ERR_REPLAY);
+}
+
 /* Messages reordered within the window all open, once each; one that fell
  * behind the window is refused. */
 static void test_out_of_order(void **state)
@@ -339,6 +376,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_and_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_to, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counter_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_room, setup, teardown),
