@@ -28,6 +28,9 @@
 #   BENCH_TIME=10 BENCH_PINGS=200 BENCH_UDP_LEN=1400 BENCH_UDP_RATE=0
 #   BENCH_UDP_WINDOW=4M   iperf3 -w (socket buffers) for the UDP runs
 #   BENCH_SETUPS="veth plain secure wg"   which setups, in this order
+#   BENCH_ROUNDS=1    run the whole series this many times, the setups taking
+#                     turns each round, and show the median of each figure:
+#                     on a shared VM one run can be 20-30% off
 #   BENCH_JSON=FILE   also write the results as JSON
 #   BENCH_PERF=DIR    after the measurements, profile gresecd (both sides,
 #                     plain and secure) during one more TCP 1-stream run:
@@ -45,6 +48,7 @@ BENCH_UDP_LEN=${BENCH_UDP_LEN:-1400}
 BENCH_UDP_RATE=${BENCH_UDP_RATE:-0}
 BENCH_UDP_WINDOW=${BENCH_UDP_WINDOW:-4M}
 BENCH_SETUPS=${BENCH_SETUPS:-veth plain secure wg}
+BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 IPERF_PORT=5201
 CLK_TCK=$(getconf CLK_TCK)
 WG_MTU=1440
@@ -325,6 +329,8 @@ echo "# gresec throughput benchmark: $(nproc) CPUs," \
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $BENCH_TIME s per iperf3 run, $BENCH_PINGS pings, UDP $BENCH_UDP_LEN B at" \
 	"$([ "$BENCH_UDP_RATE" = 0 ] && echo "max rate" || echo "$BENCH_UDP_RATE")"
+for round in $(seq 1 "$BENCH_ROUNDS"); do
+[ "$BENCH_ROUNDS" -gt 1 ] && echo "# round $round of $BENCH_ROUNDS"
 for setup in $BENCH_SETUPS; do
 	case $setup in
 	veth)
@@ -360,6 +366,7 @@ for setup in $BENCH_SETUPS; do
 		;;
 	esac
 done
+done
 
 # The table: each figure, then its ratio to wireguard-go and to bare veth.
 echo
@@ -372,10 +379,25 @@ rows = [("mtu", "MTU (bytes)"),
         ("tcp1_cpu", "CPU s/GB, TCP 1 stream"), ("tcp4_cpu", "CPU s/GB, TCP 4 streams")]
 cols = [("veth", "bare veth"), ("plain", "gresec plain"), ("secure", "gresec secure"),
         ("wg", "wireguard-go")]
-res = {}
+runs = {}
 for line in open(sys.argv[1]):
     s, m, v = line.rstrip("\n").split("\t")
-    res.setdefault(s, {})[m] = v
+    runs.setdefault(s, {}).setdefault(m, []).append(v)
+def median(vals):
+    """The middle one of the rounds (the lower middle for an even count),
+    as it was printed; n/a only when no round has a number."""
+    nums = []
+    for v in vals:
+        try:
+            nums.append((float(v), v))
+        except ValueError:
+            pass
+    if not nums:
+        return vals[0]
+    nums.sort()
+    return nums[(len(nums) - 1) // 2][1]
+res = {s: {m: median(v) for m, v in ms.items()} for s, ms in runs.items()}
+rounds = max((len(v) for ms in runs.values() for v in ms.values()), default=1)
 def num(s, m):
     try:
         return float(res[s][m])
@@ -399,9 +421,11 @@ for key, label in rows:
     print("%-26s" % label + "".join("%*s" % (w, c) for c in cells))
 print("(x|y): x = ratio to wireguard-go, y = ratio to bare veth; CPU s/GB = utime+stime of")
 print("the tunnel processes of both sides per GB received (bare veth: kernel only, n/a)")
+if rounds > 1:
+    print("each figure: the median of %d rounds" % rounds)
 if sys.argv[2]:
     with open(sys.argv[2], "w") as f:
-        json.dump(res, f, indent=1, sort_keys=True)
+        json.dump({"median": res, "rounds": runs}, f, indent=1, sort_keys=True)
 ' "$RESULTS" "${BENCH_JSON:-}"
 
 # ---- optional profile of gresecd ----
