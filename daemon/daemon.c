@@ -177,6 +177,8 @@ void gresecd_shutdown(struct gresecd *d)
 	for (int i = 0; i < RX_BATCH; i++) {
 		free(d->rx_pkts[i]);
 		d->rx_pkts[i] = NULL;
+		free(d->rx_seg_pkts[i]);
+		d->rx_seg_pkts[i] = NULL;
 	}
 	for (int i = 0; i < TX_BATCH; i++) {
 		free(d->tx_pkts[i]);
