@@ -74,6 +74,10 @@ static void test_checksum_known(void **state)
 		big[i] = (uint8_t)(i * 7 + (i >> 8));
 	for (i = 65500; i < 65535; i++)
 		assert_int_equal(inet_checksum(big, i), ref_csum(big, i));
+	/* Every length around the 32- and 8-byte steps, at every alignment. */
+	for (size_t off = 0; off < 8; off++)
+		for (i = 0; i <= 300; i++)
+			assert_int_equal(inet_checksum(big + off, i), ref_csum(big + off, i));
 	for (split = 0; split <= 300; split += 2) {
 		uint32_t s = inet_csum_partial(big, split, 0);
 
