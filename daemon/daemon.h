@@ -53,9 +53,10 @@ struct gresecd {
 	struct pkt *rx_pkts[RX_BATCH];
 	union sockaddr_inet rx_src[RX_BATCH];
 	uint16_t rx_seg[RX_BATCH];     /* UDP GRO segment size of rx_pkts[i] (0: one datagram) */
-	/* Datagrams of a coalesced (UDP GRO) receive buffer are copied one by
-	 * one into these; those kept for tunnel_rx_flush() (GRO heads) are
-	 * rx_seg_pkts[0 .. n_rx_seg_held), the rest are free again at once. */
+	/* Each datagram of a coalesced (UDP GRO) receive buffer is opened (or
+	 * copied) into one of these; those kept for tunnel_rx_flush() (GRO
+	 * heads) are rx_seg_pkts[0 .. n_rx_seg_held), the rest are free again
+	 * at once. */
 	struct pkt *rx_seg_pkts[RX_BATCH];
 	unsigned n_rx_seg_held;
 	struct pkt *tx_pkts[TX_BATCH]; /* a burst read from a TUN/TAP, sent in one call */

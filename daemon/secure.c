@@ -794,6 +794,24 @@ static void gso_give_up(struct tunnel *t, int err)
 		 t->cfg.name, strerror(-err));
 }
 
+/* The end of the GSO run that starts at pkts[i]: datagrams of pkts[i]'s
+ * size, then possibly one shorter one, within the kernel's limits. */
+static unsigned gso_run_end(struct pkt **pkts, unsigned i, unsigned n)
+{
+	size_t seg = pkts[i]->len, total = seg;
+	unsigned j = i + 1;
+
+	while (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len == seg &&
+	       total + seg <= SOCK_GSO_MAX_BYTES) {
+		total += seg;
+		j++;
+	}
+	if (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len < seg &&
+	    total + pkts[j]->len <= SOCK_GSO_MAX_BYTES)
+		j++;
+	return j;
+}
+
 /* Runs of equal-sized datagrams (what TCP segments become) go out with UDP
  * GSO, one sendmsg per run: one trip through the stack for up to 64
  * datagrams (a receiver with UDP GRO takes them in one buffer); the rest
@@ -804,24 +822,12 @@ static unsigned secure_send_runs(struct tunnel *t, int fd, struct pkt **pkts, un
 	unsigned i = 0, sent = 0;
 
 	while (i < n) {
-		size_t seg = pkts[i]->len, total = seg;
-		unsigned j = i + 1;
-
-		while (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len == seg &&
-		       total + seg <= SOCK_GSO_MAX_BYTES) {
-			total += seg;
-			j++;
-		}
-		/* A shorter datagram may close the run. */
-		if (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len < seg &&
-		    total + pkts[j]->len <= SOCK_GSO_MAX_BYTES)
-			j++;
-		int err = 0;
+		unsigned j = gso_run_end(pkts, i, n), done;
 		uint32_t pmtu = t->path_mtu;
-		unsigned done;
+		int err = 0;
 
 		if (j - i >= 2 && !sp->gso_off) {
-			err = sock_send_gso(fd, pkts + i, j - i, (uint16_t)seg, &t->remote);
+			err = sock_send_gso(fd, pkts + i, j - i, (uint16_t)pkts[i]->len, &t->remote);
 			if (err == 0) {
 				tunnel_count_tx(t, pkts + i, j - i);
 				sent += j - i;
