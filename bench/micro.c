@@ -108,7 +108,7 @@ static struct result bench_seal(struct pkt *p, size_t len)
 
 			pkt_reset(p);
 			p->len = len;
-			ret = keypair_seal(&tx, p);
+			ret = keypair_seal(&tx, p, 0);
 			if (ret != KEYPAIR_OK && !r.err)
 				r.err = ret;
 		}
@@ -143,7 +143,7 @@ static struct result bench_open(struct pkt **ps, size_t len, bool decap, bool cs
 			ps[i]->len = len;
 			if (decap && (ret = gre_encap(ps[i], &gtx, GRE_PROTO_IPV4)) != 0 && !r.err)
 				r.err = ret;
-			if ((ret = keypair_seal(&tx, ps[i])) != KEYPAIR_OK && !r.err)
+			if ((ret = keypair_seal(&tx, ps[i], 0)) != KEYPAIR_OK && !r.err)
 				r.err = ret;
 		}
 		t0 = now();
@@ -189,7 +189,7 @@ static struct result bench_encap_seal(struct pkt *p, size_t len, bool csum)
 			p->len = len;
 			if ((ret = gre_encap(p, &gtx, GRE_PROTO_IPV4)) != 0 && !r.err)
 				r.err = ret;
-			if ((ret = keypair_seal(&tx, p)) != KEYPAIR_OK && !r.err)
+			if ((ret = keypair_seal(&tx, p, 0)) != KEYPAIR_OK && !r.err)
 				r.err = ret;
 		}
 		r.pkts += CHECK_EVERY;

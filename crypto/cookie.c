@@ -6,6 +6,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "crypto/hash.h"
+
 static const char LABEL_MAC1[8] = "mac1----";
 static const char LABEL_COOKIE[8] = "cookie--";
 
@@ -13,25 +15,14 @@ enum { MACS_LEN = 2 * MAC_LEN };
 
 static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES == COOKIE_NONCE_LEN, "nonce");
 static_assert(crypto_aead_xchacha20poly1305_ietf_KEYBYTES == COOKIE_KEY_LEN, "key");
-/* crypto_generichash* fail only for output or key lengths out of range;
- * ours are constants checked here, so their results need no run-time check. */
-static_assert(crypto_generichash_KEYBYTES_MIN <= COOKIE_LEN, "cookie usable as a key");
-static_assert(COOKIE_KEY_LEN <= crypto_generichash_KEYBYTES_MAX, "key length");
-static_assert(COOKIE_SECRET_LEN <= crypto_generichash_KEYBYTES_MAX, "secret length");
-static_assert(MAC_LEN >= crypto_generichash_BYTES_MIN && COOKIE_KEY_LEN <= crypto_generichash_BYTES_MAX,
-	      "hash output lengths");
+static_assert((int)MAC_LEN == (int)HASH_MAC_LEN && (int)COOKIE_KEY_LEN == (int)HASH_LEN, "WireGuard sizes");
+static_assert((int)COOKIE_SECRET_LEN <= (int)HASH_KEY_MAX && (int)COOKIE_LEN <= (int)HASH_KEY_MAX, "MAC keys");
 
-/* key = BLAKE2b-256(label || pub) */
+/* key = HASH(label || pub) */
 static void derive_key(uint8_t key[COOKIE_KEY_LEN], const char label[8],
 		       const uint8_t pub[NOISE_PUBLIC_KEY_LEN])
 {
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, NULL, 0, COOKIE_KEY_LEN);
-	crypto_generichash_update(&st, (const uint8_t *)label, 8);
-	crypto_generichash_update(&st, pub, NOISE_PUBLIC_KEY_LEN);
-	crypto_generichash_final(&st, key, COOKIE_KEY_LEN);
-	sodium_memzero(&st, sizeof(st));
+	hash_blake2s(key, (const uint8_t *)label, 8, pub, NOISE_PUBLIC_KEY_LEN);
 }
 
 /* Only whole initiation or response messages carry macs. */
@@ -45,47 +36,48 @@ static bool macs_message(const uint8_t *msg, size_t len)
 static void compute_mac1(uint8_t mac[MAC_LEN], const uint8_t *msg, size_t len,
 			 const uint8_t key[COOKIE_KEY_LEN])
 {
-	crypto_generichash(mac, MAC_LEN, msg, len - MACS_LEN, key, COOKIE_KEY_LEN);
+	hash_mac(mac, key, COOKIE_KEY_LEN, msg, len - MACS_LEN);
 }
 
 static void compute_mac2(uint8_t mac[MAC_LEN], const uint8_t *msg, size_t len,
 			 const uint8_t cookie[COOKIE_LEN])
 {
-	crypto_generichash(mac, MAC_LEN, msg, len - MAC_LEN, cookie, COOKIE_LEN);
+	hash_mac(mac, cookie, COOKIE_LEN, msg, len - MAC_LEN);
 }
 
-/* cookie = BLAKE2b-128(secret, address bytes || port (network order)). */
+/* cookie = MAC(secret, address bytes || port (network order)), as the
+ * WireGuard kernel module does; only its maker ever checks it. */
 static int make_cookie(struct cookie_checker *cc, uint8_t cookie[COOKIE_LEN],
 		       const struct sockaddr *src, uint64_t now_ns)
 {
-	crypto_generichash_state st;
+	uint8_t id[16 + 2];
+	size_t id_len;
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
 
+	switch (src->sa_family) {
+	case AF_INET:
+		memcpy(&sin, src, sizeof(sin));
+		memcpy(id, &sin.sin_addr, 4);
+		memcpy(id + 4, &sin.sin_port, 2);
+		id_len = 6;
+		break;
+	case AF_INET6:
+		memcpy(&sin6, src, sizeof(sin6));
+		memcpy(id, &sin6.sin6_addr, 16);
+		memcpy(id + 16, &sin6.sin6_port, 2);
+		id_len = 18;
+		break;
+	default:
+		return -EINVAL;
+	}
 	if (!cc->has_secret || now_ns - cc->secret_birth_ns >= COOKIE_SECRET_MAX_AGE_NS ||
 	    now_ns < cc->secret_birth_ns) {
 		randombytes_buf(cc->secret, sizeof(cc->secret));
 		cc->secret_birth_ns = now_ns;
 		cc->has_secret = true;
 	}
-	crypto_generichash_init(&st, cc->secret, sizeof(cc->secret), COOKIE_LEN);
-	switch (src->sa_family) {
-	case AF_INET:
-		memcpy(&sin, src, sizeof(sin));
-		crypto_generichash_update(&st, (const uint8_t *)&sin.sin_addr, 4);
-		crypto_generichash_update(&st, (const uint8_t *)&sin.sin_port, 2);
-		break;
-	case AF_INET6:
-		memcpy(&sin6, src, sizeof(sin6));
-		crypto_generichash_update(&st, (const uint8_t *)&sin6.sin6_addr, 16);
-		crypto_generichash_update(&st, (const uint8_t *)&sin6.sin6_port, 2);
-		break;
-	default:
-		sodium_memzero(&st, sizeof(st));
-		return -EINVAL;
-	}
-	crypto_generichash_final(&st, cookie, COOKIE_LEN);
-	sodium_memzero(&st, sizeof(st));
+	hash_mac(cookie, cc->secret, sizeof(cc->secret), id, id_len);
 	return 0;
 }
 

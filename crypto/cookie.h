@@ -1,21 +1,24 @@
-/* crypto/cookie.h: MAC1/MAC2 and cookie replies (WireGuard whitepaper
- * 5.4.4 and 5.4.7), with BLAKE2b in place of BLAKE2s.
+/* crypto/cookie.h: MAC1/MAC2 and cookie replies, exactly as WireGuard
+ * (whitepaper 5.4.4 and 5.4.7, the kernel module's cookie.c).
  *
  * Handshake messages (initiation, 148 bytes; response, 92 bytes) end with
  * mac1 || mac2, 16 bytes each:
- *   mac1 = BLAKE2b-128(key = BLAKE2b-256("mac1----" || receiver's static pub),
- *                      msg up to mac1)
- *   mac2 = BLAKE2b-128(key = cookie, msg up to mac2), or zeros without a cookie
- * The responder's cookie for a source is
- *   cookie = BLAKE2b-128(key = secret, source address bytes || source port)
+ *   mac1 = MAC(HASH("mac1----" || receiver's static pub), msg up to mac1)
+ *   mac2 = MAC(cookie, msg up to mac2), or zeros without a cookie
+ * (HASH = BLAKE2s-256, MAC = keyed BLAKE2s-128: crypto/hash.h).  The
+ * receiver's cookie for a source is
+ *   cookie = MAC(secret, source address bytes || source port)
  * with a random secret replaced every COOKIE_SECRET_MAX_AGE.  Under load it
  * answers messages without a valid mac2 by a cookie reply (struct
  * msg_cookie): the cookie sealed with XChaCha20-Poly1305 under
- * BLAKE2b-256("cookie--" || responder's static pub), random 24-byte nonce,
- * and the mac1 of the triggering message as additional data, so only the
- * sender of that message can use the reply.
+ * HASH("cookie--" || its own static pub), random 24-byte nonce, and the
+ * mac1 of the triggering message as additional data, so only the sender of
+ * that message can use the reply.  Both roles answer both handshake
+ * messages: an initiator under load sends a cookie reply to a response.
  *
- * Times are monotonic nanoseconds passed in by the caller.
+ * struct cookie_checker and struct cookie_maker hold secrets (the cookie
+ * secret, a received cookie): keep them in sodium_malloc'd memory and wipe
+ * them when done.  Times are monotonic nanoseconds passed in by the caller.
  */
 #ifndef GRESEC_CRYPTO_COOKIE_H
 #define GRESEC_CRYPTO_COOKIE_H

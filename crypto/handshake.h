@@ -1,14 +1,19 @@
-/* crypto/handshake.h: gresec's WireGuard-class handshake messages.
+/* crypto/handshake.h: WireGuard's handshake messages (whitepaper 5.4.2-5.4.3).
  *
- * Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b (crypto/noise.h) with the prologue
- * "gresec v1 GRE over Noise", framed as struct msg_initiation and
- * struct msg_response (tunnel/wire.h):
+ * Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s (crypto/noise.h) with WireGuard's
+ * identifier "WireGuard v1 zx2c4 Jason@zx2c4.com" as the prologue, framed
+ * as struct msg_initiation and struct msg_response (tunnel/wire.h):
  *
  *   initiation: type=1, 3 zero bytes, sender index, ephemeral, encrypted
  *               static ("s" token), encrypted TAI64N timestamp (message 1
  *               payload), mac1, mac2
  *   response:   type=2, 3 zero bytes, sender index, receiver index,
  *               ephemeral, encrypted empty payload, mac1, mac2
+ *
+ * Noise's InitializeSymmetric hashes the 37-byte protocol name and then
+ * MixHash(prologue) and MixHash(responder's static key) follow: exactly
+ * WireGuard's Ci = HASH(CONSTRUCTION), Hi = HASH(Ci || IDENTIFIER),
+ * Hi = HASH(Hi || Spub_r), so any WireGuard implementation is a peer.
  *
  * Indices are opaque 32-bit values stored little-endian (as WireGuard).
  * mac1/mac2 belong to the cookie module: messages are created with them
@@ -18,8 +23,8 @@
  *
  * A peer without a pre-shared key uses an all-zero psk: the protocol is
  * IKpsk2 either way.  Functions return 0 or -1 and never log.  struct
- * handshake holds secrets: keep it in sodium_malloc'd memory if you like,
- * and handshake_wipe() it when abandoned.  Failures wipe it, except that
+ * handshake holds secrets: keep it in sodium_malloc'd memory, and
+ * handshake_wipe() it when abandoned.  Failures wipe it, except that
  * handshake_consume_response keeps a pending initiation alive when handed
  * a response that does not authenticate.
  */
@@ -33,8 +38,8 @@
 #include "crypto/noise.h"
 #include "tunnel/wire.h"
 
-#define HANDSHAKE_PROTOCOL_NAME "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b"
-#define HANDSHAKE_PROLOGUE      "gresec v1 GRE over Noise"
+#define HANDSHAKE_PROTOCOL_NAME "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s" /* WireGuard CONSTRUCTION */
+#define HANDSHAKE_PROLOGUE      "WireGuard v1 zx2c4 Jason@zx2c4.com"    /* WireGuard IDENTIFIER */
 
 struct handshake_identity {
 	uint8_t static_private[NOISE_PUBLIC_KEY_LEN];

@@ -16,9 +16,15 @@ static void make_nonce(uint8_t nonce[NONCE_LEN], uint64_t counter)
 	store_le64(nonce + 4, counter);
 }
 
-static size_t pad_len(size_t len)
+/* WireGuard's calculate_skb_padding(): up to a multiple of 16, but never
+ * past the MTU, so a packet of exactly MTU bytes is sent unpadded. */
+static size_t pad_len(size_t len, size_t mtu)
 {
-	return (DATA_PAD_MULTIPLE - len % DATA_PAD_MULTIPLE) % DATA_PAD_MULTIPLE;
+	size_t padded = len + (DATA_PAD_MULTIPLE - len % DATA_PAD_MULTIPLE) % DATA_PAD_MULTIPLE;
+
+	if (mtu && padded > mtu)
+		padded = len > mtu ? len : mtu;
+	return padded - len;
 }
 
 void keypair_init(struct keypair *kp, const uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN],
@@ -40,21 +46,16 @@ void keypair_wipe(struct keypair *kp)
 	sodium_memzero(kp, sizeof(*kp));
 }
 
-bool keypair_needs_rekey(const struct keypair *kp)
+size_t keypair_overhead(size_t len, size_t mtu)
 {
-	return kp->send_counter >= REKEY_AFTER_MESSAGES;
+	return DATA_HDR_LEN + pad_len(len, mtu) + NOISE_AUTHTAG_LEN;
 }
 
-size_t keypair_overhead(size_t len)
-{
-	return DATA_HDR_LEN + pad_len(len) + NOISE_AUTHTAG_LEN;
-}
-
-int keypair_seal(struct keypair *kp, struct pkt *p)
+int keypair_seal(struct keypair *kp, struct pkt *p, size_t mtu)
 {
 	uint8_t nonce[NONCE_LEN];
 	unsigned long long tag_len;
-	size_t pad = pad_len(p->len);
+	size_t pad = pad_len(p->len, mtu);
 	uint64_t counter = kp->send_counter;
 	uint8_t *data, *hdr;
 

@@ -2,7 +2,7 @@
  *
  * Data message (tunnel/wire.h struct msg_data), as in WireGuard:
  *   type 4 | 3 zero bytes | receiver index (le32) | counter (le64)
- *   | ChaCha20-Poly1305(GRE packet padded with zeros to 16) | tag (16)
+ *   | ChaCha20-Poly1305(IP packet padded with zeros to 16) | tag (16)
  * The AEAD nonce is 4 zero bytes || counter (le64).  The 16-byte header is
  * not additional data (AD is empty, like WireGuard): the receiver index
  * only selects the key, and the counter is bound through the nonce.
@@ -24,10 +24,6 @@
 #include "tunnel/pkt.h"
 #include "tunnel/wire.h"
 
-/* Start a new handshake once this many messages were sent: 2^60. */
-#ifndef REKEY_AFTER_MESSAGES
-#define REKEY_AFTER_MESSAGES (UINT64_C(1) << 60)
-#endif
 
 enum keypair_err {
 	KEYPAIR_OK          = 0,
@@ -60,18 +56,18 @@ void keypair_init(struct keypair *kp, const uint8_t send_key[NOISE_SYMMETRIC_KEY
 /* Wipe keys and state; the keypair is unusable until keypair_init. */
 void keypair_wipe(struct keypair *kp);
 
-/* True once REKEY_AFTER_MESSAGES messages were sent with this keypair. */
-bool keypair_needs_rekey(const struct keypair *kp);
+/* Bytes a sealed message adds to a packet of len bytes (header, padding,
+ * tag) for keypair_seal() with the same mtu. */
+size_t keypair_overhead(size_t len, size_t mtu);
 
-/* Bytes a sealed message adds to a GRE packet of len bytes (header, padding, tag). */
-size_t keypair_overhead(size_t len);
+/* Seal the packet in p (empty = keepalive) into a data message, in place,
+ * using and advancing kp->send_counter.  The plaintext is padded with zeros
+ * to a multiple of 16 but not past mtu (0: no limit), as WireGuard pads to
+ * its interface MTU.  Returns KEYPAIR_OK, KEYPAIR_ERR_EXPIRED or
+ * KEYPAIR_ERR_NOROOM; on error p is unchanged. */
+int keypair_seal(struct keypair *kp, struct pkt *p, size_t mtu);
 
-/* Seal the GRE packet in p (empty = keepalive) into a data message, in
- * place, using and advancing kp->send_counter.  Returns KEYPAIR_OK,
- * KEYPAIR_ERR_EXPIRED or KEYPAIR_ERR_NOROOM; on error p is unchanged. */
-int keypair_seal(struct keypair *kp, struct pkt *p);
-
-/* Open the data message in p in place: on KEYPAIR_OK p holds the padded GRE
+/* Open the data message in p in place: on KEYPAIR_OK p holds the padded
  * packet and *counter_out (may be NULL) its counter, and the counter is
  * recorded in the replay window.  On error the window is unchanged and p
  * must be dropped (after a failed tag check its ciphertext is zeroed). */

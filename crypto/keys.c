@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/hash.h"
+
 static_assert(sodium_base64_ENCODED_LEN(KEYS_LEN, sodium_base64_VARIANT_ORIGINAL) ==
 	      KEYS_BASE64_LEN + 1, "base64 length");
 static_assert(crypto_scalarmult_curve25519_BYTES == KEYS_LEN, "X25519 key length");
@@ -53,6 +55,28 @@ void keys_generate_private(uint8_t priv[KEYS_LEN])
 int keys_public_from_private(uint8_t pub[KEYS_LEN], const uint8_t priv[KEYS_LEN])
 {
 	return crypto_scalarmult_curve25519_base(pub, priv) == 0 ? 0 : -EINVAL;
+}
+
+int keys_derive_link_addresses(const uint8_t own_public[KEYS_LEN], const uint8_t peer_public[KEYS_LEN],
+			       uint8_t local[4], uint8_t remote[4])
+{
+	static const char label[] = "gresec gre addresses v1";
+	uint8_t both[2 * KEYS_LEN], h[HASH_LEN];
+	int order = memcmp(own_public, peer_public, KEYS_LEN);
+	uint8_t host;
+
+	if (order == 0)
+		return -EINVAL;
+	memcpy(both, order < 0 ? own_public : peer_public, KEYS_LEN);
+	memcpy(both + KEYS_LEN, order < 0 ? peer_public : own_public, KEYS_LEN);
+	hash_blake2s(h, (const uint8_t *)label, sizeof(label) - 1, both, sizeof(both));
+	host = h[1] & 0xfe;
+	local[0] = remote[0] = 169;
+	local[1] = remote[1] = 254;
+	local[2] = remote[2] = (uint8_t)(1 + h[0] % 254);
+	local[3] = order < 0 ? host : (uint8_t)(host + 1);
+	remote[3] = order < 0 ? (uint8_t)(host + 1) : host;
+	return 0;
 }
 
 static bool is_space(char c)

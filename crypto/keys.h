@@ -34,6 +34,18 @@ void keys_generate_private(uint8_t priv[KEYS_LEN]);
 /* pub = X25519(priv, 9).  0, or -EINVAL. */
 int keys_public_from_private(uint8_t pub[KEYS_LEN], const uint8_t priv[KEYS_LEN]);
 
+/* The WireGuard-layer addresses (gre_local, gre_remote) two gresec ends
+ * use when neither configures them: a pair in 169.254.0.0/16 (RFC 3927,
+ * never routed) derived from the two static public keys, so both ends find
+ * the same pair without configuration:
+ *   h = BLAKE2s-256("gresec gre addresses v1" || min(A, B) || max(A, B))
+ *   169.254.X.Y with X = 1 + h[0] mod 254 and Y = h[1] & 0xfe for the end
+ *   whose public key sorts first (memcmp), Y + 1 for the other.
+ * local and remote receive 4 address bytes each.  0, or -EINVAL when the
+ * two keys are equal. */
+int keys_derive_link_addresses(const uint8_t own_public[KEYS_LEN], const uint8_t peer_public[KEYS_LEN],
+			       uint8_t local[4], uint8_t remote[4]);
+
 /* Read a base64 key from path, refusing symlinks, non-regular files, files
  * group or others may access, and files owned by another user.  0, or a
  * negative errno with a message naming the file (and the fix for

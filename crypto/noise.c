@@ -1,18 +1,18 @@
-/* crypto/noise.c: Noise IK / IKpsk2 with 25519, ChaChaPoly and BLAKE2b. */
+/* crypto/noise.c: Noise IK / IKpsk2 with 25519, ChaChaPoly and BLAKE2s. */
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 
-#include "crypto/hmac.h"
+#include "crypto/hash.h"
 #include "crypto/noise.h"
 
-static_assert((int)NOISE_HASH_LEN == (int)HMAC_BLAKE2B_LEN, "Noise HASHLEN is BLAKE2b-512");
+static_assert((int)NOISE_HASH_LEN == (int)HASH_LEN, "Noise HASHLEN is BLAKE2s-256");
 static_assert(NOISE_SYMMETRIC_KEY_LEN == crypto_aead_chacha20poly1305_ietf_KEYBYTES, "key size");
 static_assert(NOISE_AUTHTAG_LEN == crypto_aead_chacha20poly1305_ietf_ABYTES, "tag size");
 static_assert(NOISE_PUBLIC_KEY_LEN == crypto_scalarmult_BYTES, "DH size");
 
-static const char proto_ik[] = "Noise_IK_25519_ChaChaPoly_BLAKE2b";
-static const char proto_ikpsk2[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b";
+static const char proto_ik[] = "Noise_IK_25519_ChaChaPoly_BLAKE2s";
+static const char proto_ikpsk2[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 
 /* ---- CipherState ---- */
 
@@ -88,31 +88,17 @@ void noise_cipher_wipe(struct noise_cipher *c)
 
 /* ---- SymmetricState ---- */
 
-static void hash2(uint8_t out[NOISE_HASH_LEN], const uint8_t *a, size_t a_len,
-		  const uint8_t *b, size_t b_len)
-{
-	crypto_generichash_blake2b_state st;
-
-	/* Only fails on out-of-range lengths, which are constants here. */
-	if (crypto_generichash_blake2b_init(&st, NULL, 0, NOISE_HASH_LEN) != 0 ||
-	    crypto_generichash_blake2b_update(&st, a, a_len) != 0 ||
-	    (b_len && crypto_generichash_blake2b_update(&st, b, b_len) != 0) ||
-	    crypto_generichash_blake2b_final(&st, out, NOISE_HASH_LEN) != 0)
-		abort();
-	sodium_memzero(&st, sizeof(st));
-}
-
 static void mix_hash(struct noise_handshake *hs, const uint8_t *data, size_t len)
 {
-	hash2(hs->h, hs->h, sizeof(hs->h), data, len);
+	hash_blake2s(hs->h, hs->h, sizeof(hs->h), data, len);
 }
 
 static void mix_key(struct noise_handshake *hs, const uint8_t *ikm, size_t len)
 {
 	uint8_t temp_k[NOISE_HASH_LEN];
 
-	noise_hkdf(hs->ck, temp_k, NULL, hs->ck, ikm, len);
-	cipher_init_key(&hs->cs, temp_k); /* first 32 bytes: HASHLEN 64 */
+	hash_hkdf(hs->ck, temp_k, NULL, hs->ck, ikm, len);
+	cipher_init_key(&hs->cs, temp_k);
 	sodium_memzero(temp_k, sizeof(temp_k));
 }
 
@@ -120,7 +106,7 @@ static void mix_key_and_hash(struct noise_handshake *hs, const uint8_t *ikm, siz
 {
 	uint8_t temp_h[NOISE_HASH_LEN], temp_k[NOISE_HASH_LEN];
 
-	noise_hkdf(hs->ck, temp_h, temp_k, hs->ck, ikm, len);
+	hash_hkdf(hs->ck, temp_h, temp_k, hs->ck, ikm, len);
 	mix_hash(hs, temp_h, sizeof(temp_h));
 	cipher_init_key(&hs->cs, temp_k);
 	sodium_memzero(temp_h, sizeof(temp_h));
@@ -148,7 +134,7 @@ static int decrypt_and_hash(struct noise_handshake *hs, const uint8_t *in, size_
 	uint8_t new_h[NOISE_HASH_LEN];
 	int ret;
 
-	hash2(new_h, hs->h, sizeof(hs->h), in, len);
+	hash_blake2s(new_h, hs->h, sizeof(hs->h), in, len);
 	ret = noise_cipher_decrypt(&hs->cs, hs->h, sizeof(hs->h), in, len, out);
 	if (ret == 0)
 		memcpy(hs->h, new_h, sizeof(hs->h));
@@ -198,10 +184,13 @@ int noise_handshake_init(struct noise_handshake *hs, const char *protocol_name, 
 	if (prologue_len && !prologue)
 		return -1;
 
-	/* InitializeSymmetric: the name fits in HASHLEN, so it is zero-padded. */
+	/* InitializeSymmetric: a name longer than HASHLEN (both of ours are)
+	 * is hashed, a shorter one zero-padded. */
 	name_len = strlen(protocol_name);
-	static_assert(sizeof(proto_ikpsk2) - 1 <= NOISE_HASH_LEN, "name fits in h");
-	memcpy(hs->h, protocol_name, name_len);
+	if (name_len <= NOISE_HASH_LEN)
+		memcpy(hs->h, protocol_name, name_len);
+	else
+		hash_blake2s(hs->h, (const uint8_t *)protocol_name, name_len, NULL, 0);
 	memcpy(hs->ck, hs->h, sizeof(hs->ck));
 	mix_hash(hs, prologue, prologue_len);
 
@@ -409,7 +398,7 @@ int noise_handshake_split(struct noise_handshake *hs, struct noise_cipher *send,
 
 	if (hs->state != NOISE_HS_DONE)
 		return -1;
-	noise_hkdf(k1, k2, NULL, hs->ck, NULL, 0);
+	hash_hkdf(k1, k2, NULL, hs->ck, NULL, 0);
 	cipher_init_key(hs->is_initiator ? send : recv, k1);
 	cipher_init_key(hs->is_initiator ? recv : send, k2);
 	sodium_memzero(k1, sizeof(k1));

@@ -1,4 +1,4 @@
-/* crypto/noise.h: Noise IK / IKpsk2 handshake, 25519 + ChaChaPoly + BLAKE2b.
+/* crypto/noise.h: Noise IK / IKpsk2 handshake, 25519 + ChaChaPoly + BLAKE2s.
  *
  * Implements the Noise Protocol Framework (rev 34) for exactly one pattern
  * family, parameterised by protocol name, prologue, payloads, role and an
@@ -11,9 +11,9 @@
  *   IKpsk2:  same, with "psk" at the end of message 2, and every "e" token
  *            also doing MixKey(e.public_key).
  *
- * HASHLEN is 64 (BLAKE2b); cipher keys are the first 32 bytes of each HKDF
- * output.  The AEAD is IETF ChaCha20-Poly1305 with the nonce 4 zero bytes
- * followed by the 64-bit little-endian counter.  DH results that are
+ * HASHLEN is 32 (BLAKE2s); cipher keys are the HKDF outputs.  The AEAD
+ * is IETF ChaCha20-Poly1305 with the nonce 4 zero bytes followed by the
+ * 64-bit little-endian counter.  DH results that are
  * all-zero (low-order peer points) make the operation fail.
  *
  * All secret state lives in struct noise_handshake / struct noise_cipher,
@@ -85,8 +85,8 @@ struct noise_handshake {
 };
 
 /* Initialise for one handshake.  protocol_name must be
- * "Noise_IK_25519_ChaChaPoly_BLAKE2b" when psk is NULL and
- * "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b" when it is not (anything else is
+ * "Noise_IK_25519_ChaChaPoly_BLAKE2s" when psk is NULL and
+ * "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s" when it is not (anything else is
  * refused: this code implements only those).  s_priv is our static private
  * key.  rs is the responder's static public key: required for the
  * initiator, must be NULL for the responder (which learns it from message 1).

@@ -17,10 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Counters at or past this are never sent nor accepted: 2^64 - 2^13 - 1. */
-#ifndef REJECT_AFTER_MESSAGES
-#define REJECT_AFTER_MESSAGES (UINT64_MAX - (UINT64_C(1) << 13))
-#endif
+#include "tunnel/wire.h"
+
 
 enum {
 	REPLAY_WINDOW_SIZE = 8192,                   /* counters accepted behind the top */

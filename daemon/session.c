@@ -25,13 +25,13 @@ struct session_timers session_timers_default(void)
 	const uint64_t sec = SESSION_NS_PER_SEC;
 
 	return (struct session_timers){
-		.rekey_after_time = 120 * sec,
-		.reject_after_time = 180 * sec,
-		.rekey_timeout = 5 * sec,
-		.rekey_attempt_time = 90 * sec,
-		.keepalive_timeout = 10 * sec,
+		.rekey_after_time = REKEY_AFTER_TIME_S * sec,
+		.reject_after_time = REJECT_AFTER_TIME_S * sec,
+		.rekey_timeout = REKEY_TIMEOUT_S * sec,
+		.rekey_attempt_time = REKEY_ATTEMPT_TIME_S * sec,
+		.keepalive_timeout = KEEPALIVE_TIMEOUT_S * sec,
 		.persistent_keepalive = 0,
-		.wipe_after = 3 * 180 * sec,
+		.wipe_after = 3 * REJECT_AFTER_TIME_S * sec,
 	};
 }
 

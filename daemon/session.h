@@ -63,17 +63,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tunnel/wire.h" /* REKEY_AFTER_MESSAGES, REJECT_AFTER_MESSAGES */
+
 #define SESSION_NS_PER_SEC UINT64_C(1000000000)
 #define SESSION_NEVER UINT64_MAX
 
-/* Message limits per keypair (WireGuard).  Guarded because crypto/replay.h
- * defines the same reject limit. */
-#ifndef REKEY_AFTER_MESSAGES
-#define REKEY_AFTER_MESSAGES (UINT64_C(1) << 60)
-#endif
-#ifndef REJECT_AFTER_MESSAGES
-#define REJECT_AFTER_MESSAGES (UINT64_MAX - (UINT64_C(1) << 13)) /* 2^64 - 2^13 - 1 */
-#endif
 
 /* Retry jitter is [0, SESSION_JITTER_MAX_NS], WireGuard's HZ/3. */
 #define SESSION_JITTER_MAX_NS UINT64_C(333333333)

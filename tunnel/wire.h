@@ -42,7 +42,9 @@ enum {
 	IPV6_HDR_LEN = 40,
 	UDP_HDR_LEN  = 8,
 	ETH_HDR_LEN  = 14,
-	IPPROTO_GRE_NUM = 47,
+	IPPROTO_ICMP_NUM   = 1,
+	IPPROTO_GRE_NUM    = 47,
+	IPPROTO_ICMPV6_NUM = 58,
 };
 
 /* ---- Secure mode (docs/protocol.md) ---- */
@@ -56,7 +58,7 @@ enum msg_type {
 enum {
 	NOISE_PUBLIC_KEY_LEN  = 32,
 	NOISE_SYMMETRIC_KEY_LEN = 32,
-	NOISE_HASH_LEN        = 64,     /* BLAKE2b */
+	NOISE_HASH_LEN        = 32,     /* BLAKE2s */
 	NOISE_AUTHTAG_LEN     = 16,
 	NOISE_TIMESTAMP_LEN   = 12,     /* TAI64N */
 	COOKIE_LEN            = 16,
@@ -64,9 +66,28 @@ enum {
 	MAC_LEN               = 16,
 	DATA_HDR_LEN          = 16,     /* type+reserved, receiver, counter */
 	DATA_PAD_MULTIPLE     = 16,
+	/* The WireGuard interface MTU of wg-quick and every stock peer:
+	 * 1500 - IPv6 40 - UDP 8 - data header 16 - tag 16. */
+	WG_DEFAULT_MTU        = 1420,
 };
 
 #define NOISE_ENCRYPTED_LEN(n) ((n) + NOISE_AUTHTAG_LEN)
+
+/* Message limits per keypair (WireGuard messages.h).  A keypair that sent
+ * REKEY_AFTER_MESSAGES asks for a new handshake; counters at or past
+ * REJECT_AFTER_MESSAGES (2^64 - 2^13 - 1) are never sent nor accepted. */
+#define REKEY_AFTER_MESSAGES  (UINT64_C(1) << 60)
+#define REJECT_AFTER_MESSAGES (UINT64_MAX - (UINT64_C(1) << 13))
+
+/* WireGuard's timer constants in seconds (messages.h); daemon/session.c
+ * runs the state machine on them. */
+enum {
+	REKEY_AFTER_TIME_S   = 120,
+	REJECT_AFTER_TIME_S  = 180,
+	REKEY_ATTEMPT_TIME_S = 90,
+	REKEY_TIMEOUT_S      = 5,
+	KEEPALIVE_TIMEOUT_S  = 10,
+};
 
 struct msg_header {
 	uint8_t type;
