@@ -297,13 +297,9 @@ static bool ifname_valid(const char *s)
 
 uint32_t conf_default_mtu(const struct tunnel_config *t)
 {
-	int family = t->local.family != AF_UNSPEC ? t->local.family : t->remote.family;
-	/* unknown underlay (secure responder waiting for a roaming peer): the
-	 * peer may come over either family, so assume the larger IPv6 header */
-	uint32_t ip = family == AF_INET ? IPV4_HDR_LEN : IPV6_HDR_LEN;
 	uint32_t gre = GRE_BASE_LEN;
 	uint32_t eth = t->type == TUNNEL_TYPE_GRETAP ? ETH_HDR_LEN : 0;
-	uint32_t budget;
+	uint32_t ip;
 
 	if (t->checksum)
 		gre += GRE_OPT_LEN;
@@ -312,20 +308,20 @@ uint32_t conf_default_mtu(const struct tunnel_config *t)
 	if (t->sequence)
 		gre += GRE_OPT_LEN;
 
-	if (t->mode == TUNNEL_MODE_PLAIN)
+	if (t->mode == TUNNEL_MODE_PLAIN) {
+		ip = t->local.family == AF_INET6 || t->remote.family == AF_INET6 ? IPV6_HDR_LEN :
+										  IPV4_HDR_LEN;
 		return ETHERNET_MTU - ip - gre - eth;
-
-	/* Secure: IP | UDP | data header | seal(GRE packet + padding) | tag.
-	 * The sealed GRE packet (GRE header, Ethernet header for gretap, inner
-	 * packet) is padded up to a multiple of 16, so its largest size is the
-	 * room left in 1500 bytes rounded DOWN to 16: then even a fully padded
-	 * packet of MTU bytes fits.  IPv4: 1500-20-8-16-16 = 1440 (already a
-	 * multiple) - 4 = 1436; IPv6: 1500-40-8-16-16 = 1420 -> 1408 - 4 = 1404.
-	 * (Rounding the MTU itself instead would overflow: 1416 -> 1408, +4 GRE
-	 * = 1412, padded to 1424 > 1420.) */
-	budget = ETHERNET_MTU - ip - UDP_HDR_LEN - DATA_HDR_LEN - NOISE_AUTHTAG_LEN;
-	budget -= budget % DATA_PAD_MULTIPLE;
-	return budget - gre - eth;
+	}
+	/* Secure: the GRE packet rides in an IP packet (gre_local -> gre_remote;
+	 * derived addresses are IPv4) inside WireGuard, whose MTU every stock
+	 * implementation sets to 1420 (wg-quick, OPNsense, RouterOS): what
+	 * fits 1500 bytes over an IPv6 underlay.  Using it on either underlay
+	 * gives the same MTU as a stock GRE over WireGuard, so routing
+	 * protocols that compare MTUs (OSPF) agree with such a peer.  The
+	 * table is in docs/protocol.md. */
+	ip = t->gre_local.family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	return WG_DEFAULT_MTU - ip - gre - eth;
 }
 
 /* ---- equality for reload ---- */
@@ -368,7 +364,9 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 	    a->port != b->port || a->remote_port != b->remote_port ||
 	    a->persistent_keepalive != b->persistent_keepalive ||
 	    a->rekey_after_time != b->rekey_after_time || a->reject_after_time != b->reject_after_time ||
-	    a->keepalive_timeout != b->keepalive_timeout)
+	    a->keepalive_timeout != b->keepalive_timeout ||
+	    !conf_ip_addr_equal(&a->gre_local, &b->gre_local) ||
+	    !conf_ip_addr_equal(&a->gre_remote, &b->gre_remote))
 		return false;
 	return true;
 }
@@ -756,7 +754,7 @@ enum tkey {
 	K_PEER_ADDRESS, K_MTU, K_TTL, K_KEY, K_IKEY, K_OKEY, K_CHECKSUM, K_SEQUENCE, K_ROUTES,
 	K_CLAMP_MSS, K_KEEPALIVE, K_KEEPALIVE_RETRIES, K_PRIVATE_KEY_FILE, K_PEER_PUBLIC_KEY,
 	K_PRESHARED_KEY_FILE, K_PORT, K_REMOTE_PORT, K_PERSISTENT_KEEPALIVE, K_REKEY_AFTER_TIME,
-	K_REJECT_AFTER_TIME, K_KEEPALIVE_TIMEOUT,
+	K_REJECT_AFTER_TIME, K_KEEPALIVE_TIMEOUT, K_GRE_LOCAL, K_GRE_REMOTE,
 	K__COUNT
 };
 
@@ -885,6 +883,16 @@ static int t_local(struct tparse *tp, const config_setting_t *s, const char *wha
 static int t_remote(struct tparse *tp, const config_setting_t *s, const char *what)
 {
 	return parse_endpoint(tp, s, what, &tp->t->remote);
+}
+
+static int t_gre_local(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return parse_endpoint(tp, s, what, &tp->t->gre_local);
+}
+
+static int t_gre_remote(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	return parse_endpoint(tp, s, what, &tp->t->gre_remote);
 }
 
 static int address_item(const struct scope *sc, const char *what, int line, const char *v, void *arg)
@@ -1174,6 +1182,8 @@ static const struct {
 	[K_REKEY_AFTER_TIME]     = { "rekey_after_time", SECURE_ONLY, t_rekey_after_time },
 	[K_REJECT_AFTER_TIME]    = { "reject_after_time", SECURE_ONLY, t_reject_after_time },
 	[K_KEEPALIVE_TIMEOUT]    = { "keepalive_timeout", SECURE_ONLY, t_keepalive_timeout },
+	[K_GRE_LOCAL]            = { "gre_local", SECURE_ONLY, t_gre_local },
+	[K_GRE_REMOTE]           = { "gre_remote", SECURE_ONLY, t_gre_remote },
 };
 
 static int tkey_lookup(const char *name)
@@ -1200,6 +1210,53 @@ static bool has_family(const struct tunnel_config *t, int family)
 static int kline(const struct tparse *tp, enum tkey k)
 {
 	return tp->line[k] ? tp->line[k] : tp->t->line;
+}
+
+/* A timer override must keep rekey < reject even when only one of the two
+ * is set (the other then has its WireGuard default). */
+static void check_timers(struct tparse *tp)
+{
+	const struct tunnel_config *t = tp->t;
+	bool rekey_set = tp->ok[K_REKEY_AFTER_TIME], reject_set = tp->ok[K_REJECT_AFTER_TIME];
+	uint32_t rekey = rekey_set ? t->rekey_after_time : REKEY_AFTER_TIME_S;
+	uint32_t reject = reject_set ? t->reject_after_time : REJECT_AFTER_TIME_S;
+
+	if ((!rekey_set && !reject_set) || reject > rekey)
+		return;
+	if (reject_set && rekey_set)
+		sproblem(&tp->sc, "reject_after_time", tp->line[K_REJECT_AFTER_TIME],
+			 "%u must be greater than rekey_after_time %u", reject, rekey);
+	else if (reject_set)
+		sproblem(&tp->sc, "reject_after_time", tp->line[K_REJECT_AFTER_TIME],
+			 "%u must be greater than rekey_after_time (default %u)", reject, rekey);
+	else
+		sproblem(&tp->sc, "rekey_after_time", tp->line[K_REKEY_AFTER_TIME],
+			 "%u must be less than reject_after_time (default %u)", rekey, reject);
+}
+
+/* gre_local and gre_remote: the two ends' WireGuard addresses, both or
+ * neither (then derived from the keys), one family, two addresses. */
+static void check_gre_addresses(struct tparse *tp)
+{
+	const struct tunnel_config *t = tp->t;
+	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
+
+	if (!tp->ok[K_GRE_LOCAL] || !tp->ok[K_GRE_REMOTE]) {
+		if (tp->ok[K_GRE_LOCAL] && !tp->line[K_GRE_REMOTE])
+			sproblem(&tp->sc, "gre_remote", t->line,
+				 "missing (gre_local is set: give the peer's WireGuard address too, or neither)");
+		if (tp->ok[K_GRE_REMOTE] && !tp->line[K_GRE_LOCAL])
+			sproblem(&tp->sc, "gre_local", t->line,
+				 "missing (gre_remote is set: give this end's WireGuard address too, or neither)");
+		return;
+	}
+	if (t->gre_local.family != t->gre_remote.family)
+		sproblem(&tp->sc, "gre_remote", tp->line[K_GRE_REMOTE], "\"%s\" is %s but gre_local \"%s\" is %s",
+			 conf_ip_addr_str(&t->gre_remote, a1, sizeof(a1)), family_name(t->gre_remote.family),
+			 conf_ip_addr_str(&t->gre_local, a2, sizeof(a2)), family_name(t->gre_local.family));
+	else if (conf_ip_addr_equal(&t->gre_local, &t->gre_remote))
+		sproblem(&tp->sc, "gre_remote", tp->line[K_GRE_REMOTE], "\"%s\" is the same as gre_local",
+			 conf_ip_addr_str(&t->gre_remote, a1, sizeof(a1)));
 }
 
 /* Rules between the settings of one tunnel. */
@@ -1276,11 +1333,10 @@ static void check_tunnel(struct tparse *tp)
 		sproblem(sc, "keepalive", tp->line[K_KEEPALIVE],
 			 "GRE keepalives need an IPv4 underlay (local and remote)");
 
-	if (secure && tp->ok[K_REKEY_AFTER_TIME] && tp->ok[K_REJECT_AFTER_TIME] &&
-	    t->reject_after_time <= t->rekey_after_time)
-		sproblem(sc, "reject_after_time", tp->line[K_REJECT_AFTER_TIME],
-			 "%u must be greater than rekey_after_time %u", t->reject_after_time,
-			 t->rekey_after_time);
+	if (secure)
+		check_timers(tp);
+	if (secure)
+		check_gre_addresses(tp);
 }
 
 /* Defaults, filled once a tunnel is known to be valid. */

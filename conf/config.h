@@ -78,6 +78,8 @@ struct tunnel_config {
 	uint16_t port;                     /* UDP listen port */
 	uint16_t remote_port;              /* conf_load fills `port` when unset */
 	uint32_t persistent_keepalive;     /* seconds, 0 = off */
+	struct ip_addr gre_local;          /* WireGuard-layer addresses of the inner GRE header; */
+	struct ip_addr gre_remote;         /*   AF_UNSPEC: derived from the keys (crypto/keys.h) */
 	uint32_t rekey_after_time;         /* test-only override of timers, seconds; 0 = default */
 	uint32_t reject_after_time;
 	uint32_t keepalive_timeout;

@@ -267,7 +267,8 @@ static void test_secure_minimal(void **state)
 	assert_int_equal(t->persistent_keepalive, 0);
 	assert_int_equal(t->rekey_after_time, 0);
 	assert_int_equal(t->keepalive_retries, 0);
-	assert_int_equal(t->mtu, 1404); /* unknown underlay: assume IPv6 */
+	assert_int_equal(t->mtu, 1396); /* WireGuard MTU 1420 - IPv4 20 - GRE 4 */
+	assert_int_equal(t->gre_local.family, AF_UNSPEC); /* derived from the keys */
 	assert_int_equal(t->ttl, 64);
 	conf_free(&cfg);
 }
@@ -291,7 +292,7 @@ static void test_secure_full(void **state)
 	assert_int_equal(t->rekey_after_time, 5);
 	assert_int_equal(t->reject_after_time, 9);
 	assert_int_equal(t->keepalive_timeout, 2);
-	assert_int_equal(t->mtu, 1422);
+	assert_int_equal(t->mtu, 1382); /* gretap: 1420 - 20 - 4 - 14 */
 	conf_free(&cfg);
 
 	/* remote_port defaults to port */
@@ -642,25 +643,30 @@ static struct tunnel_config mtu_tunnel(enum tunnel_mode mode, enum tunnel_type t
 
 static void test_default_mtu(void **state)
 {
+	/* family: the underlay's; inner: gre_local's (secure; AF_UNSPEC =
+	 * derived, IPv4) */
 	static const struct {
 		enum tunnel_mode mode;
 		enum tunnel_type type;
-		int family;
+		int family, inner;
 		bool csum, key, seq;
 		uint32_t mtu;
 	} table[] = {
-		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRE, AF_INET, false, false, false, 1476 },
-		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRE, AF_INET, false, true, false, 1472 },
-		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRE, AF_INET, true, true, true, 1464 },
-		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRE, AF_INET6, false, false, false, 1456 },
-		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRETAP, AF_INET, false, false, false, 1462 },
-		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRETAP, AF_INET6, true, true, true, 1430 },
-		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_INET, false, false, false, 1436 },
-		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_INET, false, true, false, 1432 },
-		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_INET6, false, false, false, 1404 },
-		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_UNSPEC, false, false, false, 1404 },
-		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRETAP, AF_INET, false, false, false, 1422 },
-		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRETAP, AF_INET6, true, true, true, 1378 },
+		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRE, AF_INET, 0, false, false, false, 1476 },
+		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRE, AF_INET, 0, false, true, false, 1472 },
+		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRE, AF_INET, 0, true, true, true, 1464 },
+		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRE, AF_INET6, 0, false, false, false, 1456 },
+		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRETAP, AF_INET, 0, false, false, false, 1462 },
+		{ TUNNEL_MODE_PLAIN, TUNNEL_TYPE_GRETAP, AF_INET6, 0, true, true, true, 1430 },
+		/* secure: 1420 (WireGuard MTU) - inner IP - GRE - Ethernet */
+		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_INET, AF_UNSPEC, false, false, false, 1396 },
+		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_INET, AF_UNSPEC, false, true, false, 1392 },
+		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_INET6, AF_UNSPEC, false, false, false, 1396 },
+		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_UNSPEC, AF_UNSPEC, false, false, false, 1396 },
+		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_INET, AF_INET, false, false, false, 1396 },
+		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRE, AF_INET, AF_INET6, false, false, false, 1376 },
+		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRETAP, AF_INET, AF_UNSPEC, false, false, false, 1382 },
+		{ TUNNEL_MODE_SECURE, TUNNEL_TYPE_GRETAP, AF_INET6, AF_INET6, true, true, true, 1350 },
 	};
 	size_t i;
 
@@ -669,25 +675,26 @@ static void test_default_mtu(void **state)
 		struct tunnel_config t = mtu_tunnel(table[i].mode, table[i].type, table[i].family,
 						    table[i].csum, table[i].key, table[i].seq);
 
+		t.gre_local.family = t.gre_remote.family = table[i].inner;
 		if (conf_default_mtu(&t) != table[i].mtu)
 			print_message("case %zu: got %u\n", i, conf_default_mtu(&t));
 		assert_int_equal(conf_default_mtu(&t), table[i].mtu);
 	}
 
-	/* a secure datagram carrying an MTU-sized packet, padded, fits in
-	 * 1500 bytes, and one byte more would not */
+	/* Secure: an MTU-sized packet makes an inner IP packet of exactly the
+	 * WireGuard MTU, whose datagram (padding stops at the MTU) fits 1500
+	 * bytes over either underlay. */
 	for (i = 0; i < 2 * 2 * 2 * 8; i++) {
-		int family = (i & 1) ? AF_INET6 : AF_INET;
+		int inner = (i & 1) ? AF_INET6 : AF_INET;
 		enum tunnel_type type = (i & 2) ? TUNNEL_TYPE_GRETAP : TUNNEL_TYPE_GRE;
 		bool csum = i & 8, key = i & 16, seq = i & 32;
-		struct tunnel_config t = mtu_tunnel(TUNNEL_MODE_SECURE, type, family, csum, key, seq);
+		struct tunnel_config t = mtu_tunnel(TUNNEL_MODE_SECURE, type, AF_INET, csum, key, seq);
 		uint32_t gre = 4 + 4 * (csum + key + seq), eth = type == TUNNEL_TYPE_GRETAP ? 14 : 0;
-		uint32_t ip = family == AF_INET ? 20 : 40, mtu = conf_default_mtu(&t);
-		uint32_t sealed = (mtu + gre + eth + 15) / 16 * 16;
-		uint32_t sealed_more = (mtu + 1 + gre + eth + 15) / 16 * 16;
+		uint32_t ip = inner == AF_INET ? 20 : 40;
 
-		assert_true(ip + 8 + 16 + sealed + 16 <= 1500);
-		assert_true(ip + 8 + 16 + sealed_more + 16 > 1500);
+		t.gre_local.family = t.gre_remote.family = inner;
+		assert_int_equal(conf_default_mtu(&t) + gre + eth + ip, 1420);
+		assert_true(40 + 8 + 16 + 1420 + 16 <= 1500);
 	}
 }
 
