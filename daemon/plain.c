@@ -167,28 +167,12 @@ void gre_socket_put(struct gresecd *d, struct gre_socket *gs)
 	free(gs);
 }
 
-/* Outer TTL: fixed per tunnel, or copied from the inner packet ("inherit").
- * Passed per packet because tunnels share the socket. */
-static int inner_ttl(const struct tunnel *t, const struct pkt *p)
-{
-	const uint8_t *h = p->buf + p->off + gre_header_len(&t->gre_tx);
-	size_t inner = p->len - gre_header_len(&t->gre_tx);
-
-	if (t->cfg.ttl)
-		return t->cfg.ttl;
-	if (t->cfg.type == TUNNEL_TYPE_GRE && inner >= IPV6_HDR_LEN && (h[0] >> 4) == 6)
-		return h[7];
-	if (t->cfg.type == TUNNEL_TYPE_GRE && inner >= IPV4_HDR_LEN && (h[0] >> 4) == 4)
-		return h[8];
-	return 64;
-}
-
 void plain_transmit(struct tunnel *t, struct pkt **pkts, unsigned n)
 {
 	int ttl[TX_BATCH];
 
 	for (unsigned i = 0; i < n && i < TX_BATCH; i++)
-		ttl[i] = inner_ttl(t, pkts[i]);
+		ttl[i] = tunnel_outer_ttl(t, pkts[i]); /* per packet: tunnels share the socket */
 	tunnel_sendmmsg(t, t->gre_sock->fd, pkts, n, &t->remote, ttl);
 }
 

@@ -1,27 +1,24 @@
-/* daemon/secure.h: secure mode: GRE sealed in ChaCha20-Poly1305 inside UDP,
- * keys from a Noise IKpsk2 handshake (docs/protocol.md). */
+/* daemon/secure.h: secure mode, a tunnel's view of it: WireGuard on the
+ * wire (docs/protocol.md), each GRE packet riding inside as an IP packet
+ * from gre_local to gre_remote.  Defined in daemon/secure.c; the data path
+ * is daemon/secure_tx.h (sending) and daemon/secure_rx.h (receiving). */
 #ifndef GRESEC_DAEMON_SECURE_H
 #define GRESEC_DAEMON_SECURE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tunnel/pkt.h"
+#include "conf/config.h"
 
 struct tunnel;
-struct gresecd;
 
+/* Load the keys, join the UDP port and start the first handshake.  0, or
+ * -errno after logging why. */
 int secure_start(struct tunnel *t);
 void secure_stop(struct tunnel *t);
-/* Apply settings changed in place (persistent keepalive). */
+/* Apply settings changed in place (persistent keepalive, gre_local and
+ * gre_remote, MTU). */
 void secure_update(struct tunnel *t);
-/* Seal one GRE packet in place for secure_transmit(); 0 when ready, else
- * it was held for the handshake or dropped and counted. */
-int secure_seal(struct tunnel *t, struct pkt *p, uint64_t now);
-/* Send sealed packets to the peer in one system call; returns how many went. */
-unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64_t now);
-/* Seal and send one packet (keepalives, packets held during a handshake). */
-int secure_send(struct tunnel *t, struct pkt *p);
 
 enum secure_state { SECURE_DOWN, SECURE_HANDSHAKING, SECURE_ESTABLISHED };
 
@@ -32,6 +29,8 @@ struct secure_status {
 	char peer_public_key[48];
 	uint16_t port;
 	uint32_t persistent_keepalive;
+	struct ip_addr gre_local, gre_remote; /* the WireGuard-layer addresses */
+	bool gre_derived;           /* derived from the keys, not configured */
 };
 
 void secure_status(const struct tunnel *t, struct secure_status *st);

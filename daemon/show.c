@@ -105,10 +105,16 @@ static void show_one_json(const struct tunnel *t, FILE *out)
 	}
 	fprintf(out, ",\"checksum\":%s,\"sequence\":%s", t->cfg.checksum ? "true" : "false",
 		t->cfg.sequence ? "true" : "false");
-	if (secure)
+	if (secure) {
 		fprintf(out, ",\"keepalive\":%u,\"port\":%u,\"public_key\":\"%s\",\"peer_public_key\":\"%s\"",
 			ss.persistent_keepalive, ss.port, ss.public_key, ss.peer_public_key);
-	else
+		fputs(",\"gre_local\":", out);
+		json_opt_string(out, ip_str(&ss.gre_local, a, sizeof(a)));
+		fputs(",\"gre_remote\":", out);
+		json_opt_string(out, ip_str(&ss.gre_remote, b, sizeof(b)));
+		fprintf(out, ",\"gre_addresses_derived\":%s,\"echo_replies\":%llu",
+			ss.gre_derived ? "true" : "false", (unsigned long long)c->echo_replies);
+	} else
 		fprintf(out, ",\"keepalive\":%u,\"keepalive_retries\":%u", t->cfg.keepalive_interval,
 			t->cfg.keepalive_retries);
 	fprintf(out, ",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,\"tx_bytes\":%llu",
@@ -192,6 +198,8 @@ static void show_one_text(const struct tunnel *t, FILE *out)
 	}
 	if (secure) {
 		fprintf(out, "  public key: %s\n  peer public key: %s\n", ss.public_key, ss.peer_public_key);
+		fprintf(out, "  wireguard addresses: %s -> %s%s\n", ip_str(&ss.gre_local, a, sizeof(a)),
+			ip_str(&ss.gre_remote, b, sizeof(b)), ss.gre_derived ? " (derived from the keys)" : "");
 		if (ss.last_handshake_age >= 0)
 			fprintf(out, "  latest handshake: %.0f seconds ago\n", ss.last_handshake_age);
 		else

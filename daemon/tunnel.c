@@ -12,8 +12,11 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/secure.h"
+#include "daemon/secure_tx.h"
+#include "daemon/peer.h"
 #include "daemon/tunnel.h"
 #include "tunnel/inet.h"
+#include "tunnel/inner.h"
 #include "tunnel/gro.h"
 #include "tunnel/offload.h"
 #include "tunnel/tun.h"
@@ -37,6 +40,10 @@ const char *drop_reason_name(enum drop_reason r)
 		[DROP_TX_ERROR] = "tx_error",
 		[DROP_TUN_ERROR] = "tun_error",
 		[DROP_INNER_MALFORMED] = "inner_malformed",
+		[DROP_IP_MALFORMED] = "ip_malformed",
+		[DROP_IP_FRAGMENT] = "ip_fragment",
+		[DROP_IP_NOT_GRE] = "ip_not_gre",
+		[DROP_IP_ADDRESS] = "ip_wrong_address",
 	};
 	return (unsigned)r < DROP_REASON_MAX ? names[r] : "unknown";
 }
@@ -354,6 +361,8 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 	memcpy(probe.routes, old->routes, sizeof(probe.routes));
 	probe.n_routes = old->n_routes;
 	probe.persistent_keepalive = old->persistent_keepalive;
+	probe.gre_local = old->gre_local;
+	probe.gre_remote = old->gre_remote;
 	probe.keepalive_interval = old->keepalive_interval;
 	probe.keepalive_retries = old->keepalive_retries;
 	if (!conf_tunnel_equal(&probe, old))
@@ -392,6 +401,21 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 		secure_update(t);
 	log_info("tunnel \"%s\": updated in place", cfg->name);
 	return 0;
+}
+
+int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p)
+{
+	size_t gre = gre_header_len(&t->gre_tx);
+	const uint8_t *h = p->buf + p->off + gre;
+	size_t inner = p->len > gre ? p->len - gre : 0;
+
+	if (t->cfg.ttl)
+		return t->cfg.ttl;
+	if (t->cfg.type == TUNNEL_TYPE_GRE && inner >= IPV6_HDR_LEN && (h[0] >> 4) == 6)
+		return h[7];
+	if (t->cfg.type == TUNNEL_TYPE_GRE && inner >= IPV4_HDR_LEN && (h[0] >> 4) == 4)
+		return h[8];
+	return 64;
 }
 
 void tunnel_set_carrier(struct tunnel *t, bool on)
@@ -452,7 +476,8 @@ static uint32_t tunnel_inner_room(const struct tunnel *t)
 	uint32_t budget;
 
 	if (t->cfg.mode == TUNNEL_MODE_SECURE)
-		ip += UDP_HDR_LEN + DATA_HDR_LEN + NOISE_AUTHTAG_LEN;
+		ip += UDP_HDR_LEN + DATA_HDR_LEN + NOISE_AUTHTAG_LEN +
+		      (uint32_t)inner_header_len(t->peer->gre_local.family);
 	if (t->path_mtu <= ip + gre)
 		return 0;
 	budget = t->path_mtu - ip;

@@ -33,6 +33,11 @@ enum drop_reason {
 	DROP_TX_ERROR,         /* underlay send failed */
 	DROP_TUN_ERROR,        /* TUN/TAP write failed */
 	DROP_INNER_MALFORMED,  /* decapsulated packet is not valid for the link type */
+	/* secure: the IP packet a WireGuard message carried (tunnel/inner.h) */
+	DROP_IP_MALFORMED,     /* not a well-formed IPv4/IPv6 packet */
+	DROP_IP_FRAGMENT,      /* an IP fragment (GRE packets must fit the WireGuard MTU) */
+	DROP_IP_NOT_GRE,       /* another protocol, or not to gre_local */
+	DROP_IP_ADDRESS,       /* GRE, but not from gre_remote to gre_local */
 	DROP_REASON_MAX
 };
 
@@ -45,6 +50,7 @@ struct tunnel_counters {
 	uint64_t drops[DROP_REASON_MAX];
 	uint64_t keepalives_sent, keepalives_received; /* ours, and their answers */
 	uint64_t keepalives_reflected;              /* the peer's, sent back */
+	uint64_t echo_replies;                      /* secure: pings to gre_local answered */
 };
 
 struct tunnel {
@@ -115,6 +121,10 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 			 const union sockaddr_inet *dst, const int *ttl);
 
 void tunnel_set_carrier(struct tunnel *t, bool on);
+
+/* TTL (hop limit) of the header put around a GRE packet p: the tunnel's
+ * ttl, or with ttl 0 ("inherit") the inner IP packet's, else 64. */
+int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p);
 
 /* Plain mode data path (daemon/plain.c). */
 int plain_start(struct tunnel *t);

@@ -1,0 +1,197 @@
+/* daemon/secure_port.c: the UDP ports of secure mode (see secure_port.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/peer.h"
+#include "daemon/secure_port.h"
+#include "daemon/secure_rx.h"
+#include "daemon/tunnel.h"
+
+int secure_port_fd(const struct secure_port *sp, int family)
+{
+	return sp->fd[family == AF_INET6 ? 1 : 0];
+}
+
+int secure_port_send(struct secure_port *sp, const uint8_t *buf, size_t len,
+		     const union sockaddr_inet *dst)
+{
+	int fd = secure_port_fd(sp, dst->sa.sa_family);
+
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	if (sendto(fd, buf, len, MSG_DONTWAIT, &dst->sa, sockaddr_len(dst)) < 0)
+		return -errno;
+	return 0;
+}
+
+void secure_port_add_peer(struct secure_port *sp, struct secure_peer *peer)
+{
+	peer->port = sp;
+	peer->next_on_port = sp->peers;
+	sp->peers = peer;
+}
+
+void secure_port_remove_peer(struct secure_port *sp, struct secure_peer *peer)
+{
+	for (struct secure_peer **pp = &sp->peers; *pp; pp = &(*pp)->next_on_port)
+		if (*pp == peer) {
+			*pp = peer->next_on_port;
+			break;
+		}
+	for (struct secure_peer **pp = &sp->scheduled; *pp; pp = &(*pp)->next_scheduled)
+		if (*pp == peer) {
+			*pp = peer->next_scheduled;
+			break;
+		}
+}
+
+/* A buffer the kernel coalesced (UDP GRO) holds datagrams of seg bytes, the
+ * last one possibly shorter.  Each goes to a buffer of its own, because
+ * inner GRO grows packets in place. */
+static void port_split_segments(struct secure_port *sp, struct pkt *pk, size_t seg,
+				const union sockaddr_inet *src, uint64_t now)
+{
+	struct gresecd *d = sp->d;
+	const uint8_t *data = pkt_data(pk);
+
+	for (size_t off = 0; off < pk->len; off += seg) {
+		size_t len = pk->len - off < seg ? pk->len - off : seg;
+		struct pkt *s = d->rx_seg_pkts[d->n_rx_seg_held];
+
+		pkt_reset(s);
+		secure_rx_segment(sp, data + off, len, s, src, now);
+		/* Kept for tunnel_rx_flush(): the next datagram takes the next
+		 * buffer.  tunnel_rx_flush() empties the set (at most RX_BATCH
+		 * held, since it flushes when the pending list is full). */
+		if (tunnel_rx_holds(d, s))
+			d->n_rx_seg_held++;
+	}
+}
+
+static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct secure_port *sp = w->data;
+	struct gresecd *d = sp->d;
+	uint64_t now;
+	int n;
+
+	(void)loop; (void)revents;
+	n = sock_recv_segments(w->fd, d->rx_pkts, d->rx_src, d->rx_seg, RX_BATCH);
+	if (n <= 0)
+		return;
+	now = gresecd_now_ns();
+	for (int i = 0; i < n; i++) {
+		struct pkt *pk = d->rx_pkts[i];
+
+		if (d->rx_seg[i] && pk->len > d->rx_seg[i])
+			port_split_segments(sp, pk, d->rx_seg[i], &d->rx_src[i], now);
+		else
+			secure_rx_datagram(sp, pk, &d->rx_src[i], now);
+	}
+	tunnel_rx_flush(d);
+	peer_run_scheduled(sp);
+}
+
+static void port_close_sockets(struct gresecd *d, struct secure_port *sp)
+{
+	for (int i = 0; i < 2; i++)
+		if (sp->fd[i] >= 0) {
+			ev_io_stop(d->loop, &sp->io[i]);
+			close(sp->fd[i]);
+			sp->fd[i] = -1;
+		}
+}
+
+static void port_free(struct gresecd *d, struct secure_port *sp)
+{
+	port_close_sockets(d, sp);
+	free(sp->rl);
+	sodium_free(sp->scratch);
+	free(sp);
+}
+
+/* With a local address only its family is served; else both, and a host
+ * without IPv6 still serves IPv4 (and vice versa). */
+static int port_open_sockets(struct secure_port *sp, const struct tunnel_config *c)
+{
+	static const int families[2] = { AF_INET, AF_INET6 };
+	int err = -EAFNOSUPPORT, e;
+
+	for (int i = 0; i < 2; i++) {
+		if (c->local.family != AF_UNSPEC && c->local.family != families[i])
+			continue;
+		sp->fd[i] = sock_open_udp(families[i], &c->local, c->port, c->device);
+		if (sp->fd[i] < 0) {
+			err = sp->fd[i];
+			sp->fd[i] = -1;
+			if (c->local.family == AF_UNSPEC && (err == -EAFNOSUPPORT || err == -EADDRNOTAVAIL))
+				continue;
+			return err;
+		}
+		/* Runs of datagrams arrive in one buffer where the kernel can;
+		 * without it they come one by one, which works as well. */
+		if ((e = sock_enable_udp_gro(sp->fd[i])) != 0)
+			log_debug("port %u: no UDP GRO (%s)", c->port, strerror(-e));
+		ev_io_init(&sp->io[i], port_read_cb, sp->fd[i], EV_READ);
+		sp->io[i].data = sp;
+		ev_io_start(sp->d->loop, &sp->io[i]);
+	}
+	return sp->fd[0] >= 0 || sp->fd[1] >= 0 ? 0 : err;
+}
+
+struct secure_port *secure_port_get(struct gresecd *d, const struct tunnel_config *c, int *err)
+{
+	struct secure_port *sp;
+
+	for (sp = d->secure_ports; sp; sp = sp->next)
+		if (sp->port == c->port) {
+			sp->refs++;
+			return sp;
+		}
+	sp = calloc(1, sizeof(*sp));
+	if (!sp) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	sp->d = d;
+	sp->port = c->port;
+	sp->local = c->local;
+	sp->fd[0] = sp->fd[1] = -1;
+	snprintf(sp->device, sizeof(sp->device), "%s", c->device);
+	sp->rl = calloc(1, sizeof(*sp->rl));
+	sp->scratch = sodium_malloc(sizeof(*sp->scratch));
+	if (!sp->rl || !sp->scratch) {
+		*err = -ENOMEM;
+		goto fail;
+	}
+	ratelimiter_init(sp->rl);
+	memset(sp->scratch, 0, sizeof(*sp->scratch));
+	if ((*err = port_open_sockets(sp, c)) != 0)
+		goto fail;
+	sp->refs = 1;
+	sp->next = d->secure_ports;
+	d->secure_ports = sp;
+	return sp;
+fail:
+	port_free(d, sp);
+	return NULL;
+}
+
+void secure_port_put(struct gresecd *d, struct secure_port *sp)
+{
+	if (!sp || --sp->refs > 0)
+		return;
+	for (struct secure_port **pp = &d->secure_ports; *pp; pp = &(*pp)->next)
+		if (*pp == sp) {
+			*pp = sp->next;
+			break;
+		}
+	port_free(d, sp);
+}

@@ -1,0 +1,162 @@
+/* daemon/secure_tx.c: what secure mode sends (see secure_tx.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "crypto/keypair.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "daemon/peer.h"
+#include "daemon/secure_port.h"
+#include "daemon/secure_tx.h"
+#include "daemon/tunnel.h"
+#include "tunnel/inner.h"
+
+/* The session's bookkeeping of a send; runs the timers when something may
+ * have become due (cheap when nothing is), except from inside a timer run,
+ * which re-arms itself afterwards. */
+static void note_sent(struct secure_peer *peer, uint64_t now, bool keepalive)
+{
+	session_data_sent(&peer->session, now, keepalive);
+	if (!peer->running && (peer->session.want_handshake || !ev_is_active(&peer->timer)))
+		peer_schedule(peer);
+}
+
+/* Seal the IP packet in p (empty: a keepalive) with the current keypair.
+ * Without one, a packet is held for the handshake this starts. */
+static int seal_ip(struct secure_peer *peer, struct pkt *p, uint64_t now)
+{
+	struct tunnel *t = peer->t;
+	struct session_slot *slot = session_want_send(&peer->session, now);
+	int r;
+
+	if (!slot) {
+		/* The copy happens only while no session exists. */
+		if (!p->len || !peer_stage(peer, p))
+			t->ctr.drops[DROP_NO_SESSION]++;
+		if (!peer->running)
+			peer_schedule(peer);
+		return -ENOTCONN;
+	}
+	r = keypair_seal(slot->keypair, p, peer->wg_mtu);
+	if (r != KEYPAIR_OK) {
+		t->ctr.drops[r == KEYPAIR_ERR_NOROOM ? DROP_BAD_LENGTH : DROP_NO_SESSION]++;
+		if (!peer->running)
+			peer_schedule(peer);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int secure_seal(struct tunnel *t, struct pkt *p, uint64_t now)
+{
+	struct secure_peer *peer = t->peer;
+	uint8_t ttl = (uint8_t)tunnel_outer_ttl(t, p);
+
+	if (inner_push(p, &peer->gre_local, &peer->gre_remote, ttl, peer->ip_id++) != 0) {
+		t->ctr.drops[DROP_BAD_LENGTH]++;
+		return -ENOBUFS;
+	}
+	return seal_ip(peer, p, now);
+}
+
+int secure_send_ip(struct secure_peer *peer, struct pkt *p)
+{
+	struct tunnel *t = peer->t;
+	uint64_t now = gresecd_now_ns();
+	int r = seal_ip(peer, p, now);
+
+	if (r)
+		return r;
+	r = t->has_remote ? secure_port_send(peer->port, pkt_data(p), p->len, &t->remote) : -EDESTADDRREQ;
+	if (r) {
+		t->ctr.drops[DROP_TX_ERROR]++;
+		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s", t->cfg.name,
+				strerror(-r));
+		return r;
+	}
+	tunnel_count_tx(t, &p, 1);
+	note_sent(peer, now, p->inner_len == 0);
+	return 0;
+}
+
+static void gso_give_up(struct tunnel *t, int err)
+{
+	t->peer->port->gso_off = true;
+	log_info("tunnel \"%s\": no UDP GSO on this path (%s), sending datagram by datagram",
+		 t->cfg.name, strerror(-err));
+}
+
+/* The end of the GSO run that starts at pkts[i]: datagrams of pkts[i]'s
+ * size, then possibly one shorter one, within the kernel's limits. */
+static unsigned gso_run_end(struct pkt **pkts, unsigned i, unsigned n)
+{
+	size_t seg = pkts[i]->len, total = seg;
+	unsigned j = i + 1;
+
+	while (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len == seg &&
+	       total + seg <= SOCK_GSO_MAX_BYTES) {
+		total += seg;
+		j++;
+	}
+	if (j < n && j - i < SOCK_GSO_MAX_SEGS && pkts[j]->len < seg &&
+	    total + pkts[j]->len <= SOCK_GSO_MAX_BYTES)
+		j++;
+	return j;
+}
+
+/* Runs of equal-sized datagrams (what TCP segments become) go out with UDP
+ * GSO, one sendmsg per run: one trip through the stack for up to 64
+ * datagrams (a receiver with UDP GRO takes them in one buffer); the rest
+ * with sendmmsg. */
+static unsigned send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned n)
+{
+	struct secure_port *sp = t->peer->port;
+	unsigned i = 0, sent = 0;
+
+	while (i < n) {
+		unsigned j = gso_run_end(pkts, i, n), done;
+		uint32_t pmtu = t->path_mtu;
+		int err = 0;
+
+		if (j - i >= 2 && !sp->gso_off) {
+			err = sock_send_gso(fd, pkts + i, j - i, (uint16_t)pkts[i]->len, &t->remote);
+			if (err == 0) {
+				tunnel_count_tx(t, pkts + i, j - i);
+				sent += j - i;
+				i = j;
+				continue;
+			}
+			if (err == -EIO || err == -EOPNOTSUPP || err == -ENOPROTOOPT)
+				gso_give_up(t, err);
+		}
+		/* Any failure (a segment above the path MTU gives EINVAL, a full
+		 * socket EAGAIN): datagram by datagram, which finds the path MTU
+		 * and counts what is lost. */
+		done = tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
+		/* EINVAL although every datagram went out and none was too big:
+		 * the path cannot segment. */
+		if (err == -EINVAL && done == j - i && t->path_mtu == pmtu)
+			gso_give_up(t, err);
+		sent += done;
+		i = j;
+	}
+	return sent;
+}
+
+unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64_t now)
+{
+	struct secure_peer *peer = t->peer;
+	unsigned sent;
+	int fd;
+
+	if (!t->has_remote || (fd = secure_port_fd(peer->port, t->remote.sa.sa_family)) < 0) {
+		t->ctr.drops[DROP_TX_ERROR] += n;
+		return 0;
+	}
+	sent = send_runs(t, fd, pkts, n);
+	if (sent)
+		note_sent(peer, now, false);
+	return sent;
+}
