@@ -119,6 +119,7 @@ int peer_create(struct tunnel *t, struct secure_peer **out)
 	memset(peer->sec, 0, sizeof(*peer->sec));
 	ev_init(&peer->timer, peer_timer_cb);
 	peer->timer.data = peer;
+	peer->timer_at = SESSION_NEVER;
 	for (unsigned i = 0; i < PEER_STAGED; i++)
 		if (!(peer->staged[i] = malloc(sizeof(struct pkt)))) {
 			err = -ENOMEM;
@@ -424,6 +425,7 @@ static void peer_run_actions(struct secure_peer *peer, uint64_t now)
 	peer->running = false;
 
 	ev_timer_stop(peer->t->d->loop, &peer->timer);
+	peer->timer_at = deadline;
 	if (deadline == SESSION_NEVER)
 		return;
 	delay = deadline > now ? (double)(deadline - now) / 1e9 : 0.;

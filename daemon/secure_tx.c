@@ -13,13 +13,15 @@
 #include "daemon/tunnel.h"
 #include "tunnel/inner.h"
 
-/* The session's bookkeeping of a send; runs the timers when something may
- * have become due (cheap when nothing is), except from inside a timer run,
- * which re-arms itself afterwards. */
+/* The session's bookkeeping of a send.  A send may want a handshake now or
+ * arm a timer (new handshake, persistent keepalive) earlier than the one
+ * the peer waits for: then run the timers, except from inside a timer run,
+ * which re-arms itself afterwards.  Otherwise nothing to do per burst. */
 static void note_sent(struct secure_peer *peer, uint64_t now, bool keepalive)
 {
 	session_data_sent(&peer->session, now, keepalive);
-	if (!peer->running && (peer->session.want_handshake || !ev_is_active(&peer->timer)))
+	if (!peer->running && (peer->session.want_handshake ||
+			       session_next_deadline(&peer->session) < peer->timer_at))
 		peer_schedule(peer);
 }
 

@@ -405,6 +405,18 @@ uint64_t session_tick(struct session *s, uint64_t now, unsigned *actions)
 
 /* ---- queries ---- */
 
+uint64_t session_next_deadline(const struct session *s)
+{
+	uint64_t dl = min_u64(s->retransmit_at, s->keepalive_at);
+
+	dl = min_u64(dl, s->persistent_at);
+	dl = min_u64(dl, s->new_handshake_at);
+	dl = min_u64(dl, s->zero_keys_at);
+	if (s->current.valid && !s->current_expiry_done)
+		dl = min_u64(dl, add_sat(s->current.birth_ns, s->t.reject_after_time));
+	return dl;
+}
+
 enum session_state session_state(const struct session *s, uint64_t now)
 {
 	if (send_usable(s, &s->current, now))

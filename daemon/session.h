@@ -203,6 +203,11 @@ bool session_initiation_allowed(const struct session *s, uint64_t now);
  * a second call at the same now returns no action again. */
 uint64_t session_tick(struct session *s, uint64_t now, unsigned *actions);
 
+/* The earliest timer deadline pending now (SESSION_NEVER if none), without
+ * evaluating anything: lets the daemon see that a send armed a timer
+ * earlier than the one it is waiting for. */
+uint64_t session_next_deadline(const struct session *s);
+
 /* Move up to n keypair pointers waiting to be wiped into out; returns how
  * many were moved. */
 size_t session_take_expired(struct session *s, void **out, size_t n);

@@ -114,7 +114,11 @@ for v in plain/gre/4 plain/gretap/6 secure/gre/6 secure/gretap/4; do
 	linklocal_case "$mode" "$type" "$ul"
 done
 
-if have_frr_daemon pimd && have_frr_daemon ospfd; then
+if ! nsx "$RA" test -e /proc/net/ip_mr_vif; then
+	# Kernels differ: some are built without multicast routing.
+	scenario_skip "mcast routed pim-ssm frr" "-" \
+		"this kernel has no IPv4 multicast routing (CONFIG_IP_MROUTE: no /proc/net/ip_mr_vif)"
+elif have_frr_daemon pimd && have_frr_daemon ospfd; then
 	for v in plain/gre/4 secure/gretap/6; do
 		IFS=/ read -r mode type ul <<<"$v"
 		routed_case "$mode" "$type" "$ul"

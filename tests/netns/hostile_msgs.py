@@ -9,8 +9,8 @@
                                        so they pass the cheap check and only
                                        fail later (unknown keys)
 
-mac1 = keyed BLAKE2b-128 with key BLAKE2b-256("mac1----" || responder public
-key) over the first 116 bytes (docs/protocol.md); mac2 is left zero.
+mac1 = keyed BLAKE2s-128 with key BLAKE2s-256("mac1----" || responder public
+key) over the first 116 bytes (WireGuard; docs/protocol.md); mac2 is left zero.
 """
 import base64
 import hashlib
@@ -22,14 +22,14 @@ INIT_LEN, MAC1_OFF = 148, 116
 
 
 def mac1_key(pub):
-    return hashlib.blake2b(b"mac1----" + pub, digest_size=32).digest()
+    return hashlib.blake2s(b"mac1----" + pub, digest_size=32).digest()
 
 
 def initiation(key=None):
     body = bytearray(b"\x01\x00\x00\x00" + os.urandom(INIT_LEN - 4))
     body[MAC1_OFF + 16:] = bytes(16)                # mac2: none
     if key is not None:
-        body[MAC1_OFF:MAC1_OFF + 16] = hashlib.blake2b(bytes(body[:MAC1_OFF]), digest_size=16,
+        body[MAC1_OFF:MAC1_OFF + 16] = hashlib.blake2s(bytes(body[:MAC1_OFF]), digest_size=16,
                                                        key=key).digest()
     return bytes(body)
 
