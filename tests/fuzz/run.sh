@@ -37,6 +37,7 @@ sources()
 	ctl)       echo "daemon/ctl_proto.c" ;;
 	offload)   echo "tunnel/offload.c tunnel/inet.c" ;;
 	gro)       echo "tunnel/gro.c tunnel/offload.c tunnel/inet.c" ;;
+	inner)     echo "tunnel/inner.c tunnel/inet.c" ;;
 	secure_rx) echo "crypto/cookie.c crypto/handshake.c crypto/hmac.c crypto/noise.c \
 crypto/keypair.c crypto/replay.c crypto/ratelimiter.c" ;;
 	*)         return 1 ;;

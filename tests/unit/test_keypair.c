@@ -367,9 +367,36 @@ static void test_wrong_key(void **state)
 	assert_true(sodium_is_zero((const uint8_t *)&other, sizeof(other)));
 }
 
+/* WireGuard pads to 16 but never past the MTU (calculate_skb_padding). */
+static void test_padding_stops_at_mtu(void **state)
+{
+	struct ctx *c = *state;
+	static const struct { size_t len, mtu, plain; } cases[] = {
+		{ 1, 0, 16 }, { 16, 0, 16 }, { 17, 1420, 32 },
+		{ 1410, 1420, 1420 },   /* 1424 would pass the MTU: padded to it */
+		{ 1420, 1420, 1420 },   /* exactly the MTU: no padding */
+		{ 1419, 1420, 1420 },
+		{ 1400, 1420, 1408 },
+		{ 1430, 1420, 1430 },   /* above the MTU: left as is */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fill(&c->p, c->payload, cases[i].len);
+		assert_int_equal(keypair_seal(&c->a, &c->p, cases[i].mtu), KEYPAIR_OK);
+		assert_int_equal(c->p.len, DATA_HDR_LEN + cases[i].plain + NOISE_AUTHTAG_LEN);
+		assert_int_equal(keypair_overhead(cases[i].len, cases[i].mtu),
+				 c->p.len - cases[i].len);
+		assert_int_equal(keypair_open(&c->b, &c->p, NULL), KEYPAIR_OK);
+		assert_int_equal(c->p.len, cases[i].plain);
+		assert_memory_equal(pkt_data(&c->p), c->payload, cases[i].len);
+		assert_true(sodium_is_zero(pkt_data(&c->p) + cases[i].len, cases[i].plain - cases[i].len));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_padding_stops_at_mtu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_both_directions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),

@@ -154,6 +154,35 @@ static void write_file(const char *path, const char *text, size_t len, mode_t mo
 	assert_int_equal(chmod(path, mode), 0);
 }
 
+/* The gre_local / gre_remote pair both ends derive without configuration:
+ * known answer computed with CPython's hashlib.blake2s over
+ * "gresec gre addresses v1" || min(A, B) || max(A, B). */
+static void test_derive_link_addresses(void **state)
+{
+	uint8_t a[32], b[32], la[4], ra[4], lb[4], rb[4];
+
+	(void)state;
+	memset(a, 1, sizeof(a));
+	memset(b, 2, sizeof(b));
+	assert_int_equal(keys_derive_link_addresses(a, b, la, ra), 0);
+	assert_memory_equal(la, ((const uint8_t[]){ 169, 254, 192, 74 }), 4);
+	assert_memory_equal(ra, ((const uint8_t[]){ 169, 254, 192, 75 }), 4);
+	/* The other end finds the same pair, seen from its side. */
+	assert_int_equal(keys_derive_link_addresses(b, a, lb, rb), 0);
+	assert_memory_equal(lb, ra, 4);
+	assert_memory_equal(rb, la, 4);
+	/* Always inside 169.254.1.0 - 169.254.254.255, a /31 pair. */
+	for (int i = 0; i < 200; i++) {
+		randombytes_buf(a, sizeof(a));
+		randombytes_buf(b, sizeof(b));
+		assert_int_equal(keys_derive_link_addresses(a, b, la, ra), 0);
+		assert_true(la[0] == 169 && la[1] == 254 && la[2] >= 1 && la[2] <= 254);
+		assert_memory_equal(la, ra, 3);
+		assert_int_equal(la[3] ^ ra[3], 1);
+	}
+	assert_int_equal(keys_derive_link_addresses(a, a, la, ra), -EINVAL);
+}
+
 static void test_file_good(void **state)
 {
 	static const char *endings[] = { "", "\n", "\r\n", "  \n", "\n\n" };
@@ -306,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_bad_text),
 		cmocka_unit_test(test_generate_and_public),
+		cmocka_unit_test(test_derive_link_addresses),
 		cmocka_unit_test_setup_teardown(test_file_good, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_file_modes, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_file_owner, dir_setup, dir_teardown),

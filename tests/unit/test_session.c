@@ -510,6 +510,18 @@ static void test_new_handshake_when_peer_silent(void **state)
 	assert_int_equal(a, SESSION_NEW_HANDSHAKE | SESSION_SEND_INITIATION);
 	assert_true(s.attempts == 0);
 
+	/* A send arms the timer: the daemon sees the earlier deadline without
+	 * evaluating anything, and it matches what the next tick returns. */
+	session_init(&s, NULL, true);
+	session_set_jitter(&s, MS(50));
+	up_initiator(&s, T0, 1, &kp[0]);
+	tick(&s, T0 + SEC(1), &d);
+	session_data_sent(&s, T0 + SEC(1), false);
+	assert_true(session_next_deadline(&s) == T0 + SEC(16) + MS(50));
+	assert_true(session_next_deadline(&s) < d);
+	tick(&s, T0 + SEC(1), &d);
+	assert_true(d == session_next_deadline(&s));
+
 	/* Hearing back in time cancels it. */
 	session_init(&s, NULL, true);
 	up_initiator(&s, T0, 1, &kp[0]);
