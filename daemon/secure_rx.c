@@ -313,8 +313,14 @@ static void rx_inner(struct secure_peer *peer, struct pkt *pk)
 		}
 		return;
 	case INNER_FRAGMENT:
-		why = DROP_IP_FRAGMENT;
-		break;
+		/* A stock peer fragments when its GRE MTU exceeds what its
+		 * WireGuard MTU carries: say what to change. */
+		t->ctr.drops[DROP_IP_FRAGMENT]++;
+		log_ratelimited(&t->rl, LOG_LEVEL_WARN,
+				"tunnel \"%s\": the peer sends fragmented GRE packets (dropped): its GRE "
+				"MTU is too large for its WireGuard MTU; set both ends' tunnel MTU to %u",
+				t->cfg.name, t->mtu);
+		return;
 	case INNER_NOT_GRE:
 		why = DROP_IP_NOT_GRE;
 		break;

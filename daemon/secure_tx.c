@@ -11,6 +11,7 @@
 #include "daemon/secure_port.h"
 #include "daemon/secure_tx.h"
 #include "daemon/tunnel.h"
+#include "tunnel/gre.h"
 #include "tunnel/inner.h"
 
 /* The session's bookkeeping of a send.  A send may want a handshake now or
@@ -67,6 +68,7 @@ int secure_send_ip(struct secure_peer *peer, struct pkt *p)
 {
 	struct tunnel *t = peer->t;
 	uint64_t now = gresecd_now_ns();
+	bool keepalive = p->len == 0, traffic = p->inner_len > 0;
 	int r = seal_ip(peer, p, now);
 
 	if (r)
@@ -78,9 +80,28 @@ int secure_send_ip(struct secure_peer *peer, struct pkt *p)
 				strerror(-r));
 		return r;
 	}
-	tunnel_count_tx(t, &p, 1);
-	note_sent(peer, now, p->inner_len == 0);
+	/* Link traffic is counted as such; our own packets (echo replies,
+	 * reflected GRE keepalives) are the caller's to count. */
+	if (traffic)
+		tunnel_count_tx(t, &p, 1);
+	else if (keepalive)
+		t->ctr.keepalives_sent++;
+	note_sent(peer, now, keepalive);
 	return 0;
+}
+
+bool secure_reflect_keepalive(struct tunnel *t, struct pkt *p, uint16_t proto)
+{
+	struct secure_peer *peer = t->peer;
+
+	if (proto != GRE_PROTO_IPV4 || peer->gre_local.family != AF_INET ||
+	    !gre_keepalive_is_request(pkt_data(p), p->len, peer->gre_local.u.v4, peer->gre_remote.u.v4,
+				      NULL, NULL))
+		return false;
+	p->inner_len = 0;
+	if (secure_send_ip(peer, p) == 0)
+		t->ctr.keepalives_reflected++;
+	return true;
 }
 
 static void gso_give_up(struct tunnel *t, int err)

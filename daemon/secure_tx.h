@@ -5,6 +5,7 @@
 #ifndef GRESEC_DAEMON_SECURE_TX_H
 #define GRESEC_DAEMON_SECURE_TX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tunnel/pkt.h"
@@ -26,5 +27,11 @@ unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64
  * the handshake, an echo reply, or (empty) a keepalive.  0 or -errno (held
  * or dropped and counted). */
 int secure_send_ip(struct secure_peer *peer, struct pkt *p);
+
+/* A GRE keepalive of the peer (Cisco-style, as MikroTik and Linux ip_gre
+ * send them): the decapsulated IPv4 packet in p (proto 0x0800) is GRE from
+ * gre_local to gre_remote.  A stock GRE interface would route it back to
+ * the peer; send it back sealed and return true, else false. */
+bool secure_reflect_keepalive(struct tunnel *t, struct pkt *p, uint16_t proto);
 
 #endif

@@ -658,7 +658,8 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		}
 		/* Secure mode pads the GRE packet to 16 bytes; the IP length says where it ends. */
 		p->len = ip_len;
-		if (t->cfg.mode == TUNNEL_MODE_PLAIN && plain_reflect_keepalive(t, p, proto))
+		if (t->cfg.mode == TUNNEL_MODE_PLAIN ? plain_reflect_keepalive(t, p, proto) :
+						       secure_reflect_keepalive(t, p, proto))
 			return;
 	}
 	if (!t->vnet) {

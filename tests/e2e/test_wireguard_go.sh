@@ -13,7 +13,8 @@
 # Scenarios: keys usable both ways; handshake initiated by gresec and by
 # wireguard-go; IPv4/IPv6 inner pings, the WireGuard address answers pings;
 # 20 MB TCP with equal SHA-256; gretap with ARP; IPv6 underlay; rekey under
-# traffic; persistent keepalives both ways; roaming of the gresec end; BIRD
+# traffic; persistent keepalives both ways; the GRE layer's Cisco-style
+# keepalives reflected; roaming of the gresec end; BIRD
 # OSPFv2 and OSPFv3 reaching Full across it.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
@@ -92,7 +93,7 @@ gs_up()
 	  echo ');'; } >"$CONF_GA"
 	{ conf_daemon "$CONF_GB"; echo 'tunnels = ('
 	  tunnel_block "$TUN_IF" plain "$type" "$WG4_B" "$WG4_A" "$T4_B" "$T6_B" "$T4_A" "$T6_A" \
-		"" "" "mtu = $mtu;"
+		"" "" "mtu = $mtu; ${GS_B_EXTRA:-}"
 	  echo ');'; } >"$CONF_GB"
 	start_gresecd "$RB" "$CONF_GB"; PID_GB=$GRESECD_PID SOCK_GB=$GRESECD_SOCK
 	start_gresecd "$RA" "$CONF_GA"; PID_GA=$GRESECD_PID SOCK_GA=$GRESECD_SOCK
@@ -183,6 +184,18 @@ check "gresec received wireguard-go's keepalives (idle link)" \
 check "wireguard-go received gresec's keepalives (idle link)" \
 	eval '[ "$(wg_rx_bytes)" -ge $((b0 + 2 * 32)) ]'
 check "carrier up on an idle link" eval '[ "$(gs_field carrier)" = true ]'
+tunnel_down
+wg_down
+scenario_end
+
+scenario_begin "wireguard-go" "the peer's GRE keepalives (Cisco/MikroTik style)"
+WG_ENDPOINT="" wg_up 4 || fail "wireguard-go"
+GS_B_EXTRA="keepalive = 1; keepalive_retries = 3;" gs_up gre 4
+check "established" wait_until 10 established
+check "rB's GRE keepalives come back through gresec's secure tunnel" \
+	wait_until 10 eval '[ "$(tunnel_field "$RB" "$SOCK_GB" "$TUN_IF" keepalives_received)" -ge 3 ]'
+check "gresec counts them as reflected" eval '[ "$(gs_field keepalives_reflected)" -ge 3 ]'
+check_eq "rB's GRE interface keeps its carrier" "$(tunnel_field "$RB" "$SOCK_GB" "$TUN_IF" carrier)" true
 tunnel_down
 wg_down
 scenario_end
