@@ -184,8 +184,9 @@ static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	client_free(w->data);
 }
 
-/* Only root and the daemon's own user may talk to it; the socket's mode
- * already says so, this holds even if someone loosens the mode. */
+/* Only root and the daemon's own user may talk to it.  The socket is
+ * root's with mode 0600, so only root reaches it; this holds even if
+ * someone loosens the mode. */
 static bool peer_allowed(int fd)
 {
 	struct ucred cred;
