@@ -20,6 +20,7 @@
 #include "daemon/ctl_proto.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/rundir.h"
 #include "daemon/tunnel.h"
 
 enum { CONTROL_MAX_CLIENTS = 16 };
@@ -40,7 +41,7 @@ struct control_client {
 struct control {
 	struct gresecd *d;
 	int fd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct rundir_file file;     /* the socket in root's run directory */
 	ev_io io;
 	unsigned n_clients;
 	struct control_client *clients;
@@ -183,8 +184,9 @@ static void client_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	client_free(w->data);
 }
 
-/* Only root and the daemon's own user may talk to it; the socket's mode
- * already says so, this holds even if someone loosens the mode. */
+/* Only root and the daemon's own user may talk to it.  The socket is
+ * root's with mode 0600, so only root reaches it; this holds even if
+ * someone loosens the mode. */
 static bool peer_allowed(int fd)
 {
 	struct ucred cred;
@@ -239,20 +241,7 @@ static void control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_start(loop, &c->io);
 }
 
-/* Is a daemon answering on path?  Then its socket must not be taken over. */
-static bool socket_alive(const struct sockaddr_un *sun)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool alive;
-
-	if (fd < 0)
-		return false;
-	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
-	close(fd);
-	return alive;
-}
-
-int control_open(struct gresecd *d, const char *path)
+int control_open(struct gresecd *d, const char *path, uid_t daemon_uid)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct control *ctl;
@@ -264,37 +253,60 @@ int control_open(struct gresecd *d, const char *path)
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, path);
-	if (socket_alive(&sun)) {
-		log_err("control socket %s: another gresecd is running", path);
-		return -EADDRINUSE;
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl) {
+		log_err("control socket %s: out of memory", path);
+		return -ENOMEM;
 	}
-	unlink(path); /* stale, from a crash */
+	ctl->fd = -1;
+	/* Root's run directory; a stale socket is replaced, anything else at
+	 * the name (a planted link) refused: see rundir.c. */
+	if (rundir_open(&ctl->file, "control socket", path, daemon_uid) != 0) {
+		err = -EACCES;
+		goto fail;
+	}
+	err = rundir_socket_prepare(&ctl->file);
+	if (err)
+		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		log_err("control socket %s: %s", path, strerror(-err));
+		goto fail;
+	}
+	ctl->fd = fd;
+	/* Bound by root in root's directory (checked above, and nobody else
+	 * can change it), mode 0600, owned by root: gresec runs as root, and
+	 * after the drop the daemon only needs the listening descriptor. */
 	old_umask = umask(0177);
 	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
 	umask(old_umask);
-	if (err || listen(fd, 8) != 0) {
-		err = err ? err : -errno;
+	if (err) {
 		log_err("control socket %s: %s", path, strerror(-err));
-		close(fd);
-		return err;
+		goto fail;
 	}
-	ctl = calloc(1, sizeof(*ctl));
-	if (!ctl) {
-		close(fd);
-		unlink(path);
-		return -ENOMEM;
+	if (rundir_note_made(&ctl->file) != 0) {
+		err = -ENOENT;
+		goto fail;
+	}
+	if (listen(fd, 8) != 0) {
+		err = -errno;
+		log_err("control socket %s: %s", path, strerror(-err));
+		goto fail;
 	}
 	ctl->d = d;
-	ctl->fd = fd;
-	strcpy(ctl->path, path);
 	ev_io_init(&ctl->io, control_accept_cb, fd, EV_READ);
 	ctl->io.data = ctl;
 	ev_io_start(d->loop, &ctl->io);
 	d->control = ctl;
 	return 0;
+fail:
+	if (ctl->fd >= 0)
+		close(ctl->fd);
+	rundir_remove(&ctl->file);
+	rundir_close(&ctl->file);
+	free(ctl);
+	return err;
 }
 
 void control_close(struct gresecd *d)
@@ -307,8 +319,8 @@ void control_close(struct gresecd *d)
 		client_free(ctl->clients);
 	ev_io_stop(d->loop, &ctl->io);
 	close(ctl->fd);
-	if (unlink(ctl->path) != 0 && errno != ENOENT)
-		log_warn("cannot remove control socket %s: %s", ctl->path, strerror(errno));
+	rundir_remove(&ctl->file);
+	rundir_close(&ctl->file);
 	free(ctl);
 	d->control = NULL;
 }

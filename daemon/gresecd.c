@@ -18,15 +18,17 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/privdrop.h"
+#include "daemon/rundir.h"
 #include "daemon/tunnel.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: gresecd [-f] [-t] [-d] [-c FILE] [-p PIDFILE] [-s SOCKET]\n"
+		"usage: gresecd [-f] [-t] [-P] [-d] [-c FILE] [-p PIDFILE] [-s SOCKET]\n"
 		"  -c FILE    configuration file (default %s)\n"
 		"  -f         stay in the foreground, log to stderr\n"
 		"  -t         check the configuration and exit (0 valid, 1 invalid)\n"
+		"  -P         print the pid file and control socket in effect and exit\n"
 		"  -p FILE    pid file (overrides daemon.pid_file)\n"
 		"  -s SOCKET  control socket (overrides daemon.control_socket)\n"
 		"  -d         debug logging\n"
@@ -48,72 +50,6 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop; (void)revents;
 	gresecd_reload(d, msg, sizeof(msg));
-}
-
-/* mkdir -p for the directory part of path (pid file, socket); true when
- * it created the directory that holds path. */
-static bool make_parent_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return false;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(dir, 0755);
-			*p = '/';
-		}
-	return mkdir(dir, 0750) == 0;
-}
-
-/* A directory we created for the socket or pid file goes to the user we
- * drop to, so that it can still remove them at exit. */
-static int chown_made_dir(const char *path, bool made, unsigned uid, unsigned gid)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!made || !slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (chown(dir, uid, gid) != 0) {
-		log_err("cannot hand %s to the daemon user: %s", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* The pid file is also a lock, so two daemons never fight over one config. */
-static int pidfile_write(const char *path, bool *made_dir)
-{
-	char buf[32];
-	int fd, n;
-
-	*made_dir = make_parent_dir(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_err("pid file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		log_err("pid file %s is locked: another gresecd is running", path);
-		close(fd);
-		return -1;
-	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || write(fd, buf, (size_t)n) != n) {
-		log_err("pid file %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd; /* kept open: the lock lives as long as the daemon */
 }
 
 static bool any_plain(const struct gresec_config *cfg)
@@ -183,15 +119,17 @@ int main(int argc, char **argv)
 	struct gresec_config cfg;
 	const char *config_path = GRESEC_DEFAULT_CONFIG;
 	const char *pid_opt = NULL, *sock_opt = NULL;
-	bool foreground = false, check_only = false, debug = false;
+	bool foreground = false, check_only = false, print_paths = false, debug = false;
 	int ready_fd = -1, pid_fd = -1, opt, rc = 1;
-	bool pid_dir_made = false, sock_dir_made = false;
+	struct rundir_file pid_file = { .dirfd = -1 };
+	uid_t daemon_uid = (uid_t)-1;
 
-	while ((opt = getopt(argc, argv, "c:ftp:s:dVh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:ftPp:s:dVh")) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
 		case 'f': foreground = true; break;
 		case 't': check_only = true; break;
+		case 'P': print_paths = true; break;
 		case 'p': pid_opt = optarg; break;
 		case 's': sock_opt = optarg; break;
 		case 'd': debug = true; break;
@@ -220,6 +158,12 @@ int main(int argc, char **argv)
 	snprintf(d.config_path, sizeof(d.config_path), "%s", config_path);
 	snprintf(d.pid_path, sizeof(d.pid_path), "%s", pid_opt ? pid_opt : cfg.daemon.pid_file);
 	snprintf(d.control_path, sizeof(d.control_path), "%s", sock_opt ? sock_opt : cfg.daemon.control_socket);
+	if (print_paths) {
+		/* For the init script, which removes them at stop. */
+		printf("pid_file %s\ncontrol_socket %s\n", d.pid_path, d.control_path);
+		conf_free(&cfg);
+		return 0;
+	}
 
 	if (!foreground && daemonize(&ready_fd) != 0) {
 		fprintf(stderr, "gresecd: cannot daemonize: %s\n", strerror(errno));
@@ -234,35 +178,36 @@ int main(int argc, char **argv)
 		log_err("cannot initialise the event loop");
 		goto out;
 	}
-	pid_fd = pidfile_write(d.pid_path, &pid_dir_made);
-	if (pid_fd < 0)
-		goto out;
-	if (gresecd_init(&d, &cfg) != 0)
-		goto out;
-	d.key_owner = geteuid();
+	/* The user we drop to is known before the run directory is opened: a
+	 * directory older versions handed to it is taken back (rundir.c). */
 	if (cfg.daemon.user[0]) {
 		unsigned uid, gid;
 
 		if (privdrop_lookup(cfg.daemon.user, cfg.daemon.group, &uid, &gid) != 0)
-			goto out_shutdown;
-		d.key_owner = (uid_t)uid;
+			goto out;
+		daemon_uid = (uid_t)uid;
 	}
-	sock_dir_made = make_parent_dir(d.control_path);
-	if (control_open(&d, d.control_path) != 0)
+	/* The pid file is also a lock, so two daemons never fight over one
+	 * config; the descriptor (read-only) holds it as long as we live. */
+	if (rundir_open(&pid_file, "pid file", d.pid_path, daemon_uid) != 0)
+		goto out;
+	pid_fd = rundir_pidfile(&pid_file);
+	if (pid_fd < 0)
+		goto out;
+	if (gresecd_init(&d, &cfg) != 0)
+		goto out;
+	d.key_owner = daemon_uid != (uid_t)-1 ? daemon_uid : geteuid();
+	if (control_open(&d, d.control_path, daemon_uid) != 0)
 		goto out_shutdown;
 	if (gresecd_apply_config(&d, &cfg) != 0) {
 		log_err("cannot set up the tunnels of %s", config_path);
 		goto out_shutdown;
 	}
 	if (d.cfg.daemon.user[0]) {
-		unsigned uid, gid;
-
-		/* The socket and pid file stay ours to remove after the drop. */
-		if (privdrop_lookup(d.cfg.daemon.user, d.cfg.daemon.group, &uid, &gid) != 0 ||
-		    chown(d.control_path, uid, gid) != 0 || fchown(pid_fd, uid, gid) != 0 ||
-		    chown_made_dir(d.control_path, sock_dir_made, uid, gid) != 0 ||
-		    chown_made_dir(d.pid_path, pid_dir_made, uid, gid) != 0 ||
-		    privdrop_to(d.cfg.daemon.user, d.cfg.daemon.group, any_plain(&d.cfg)) != 0) {
+		/* The run directory, pid file and socket stay root's: nothing to
+		 * hand over.  At exit the daemon user may not remove them; the
+		 * next start or the init script's stop does (rundir_remove). */
+		if (privdrop_to(d.cfg.daemon.user, d.cfg.daemon.group, any_plain(&d.cfg)) != 0) {
 			log_err("refusing to run with privileges that could not be dropped");
 			goto out_shutdown;
 		}
@@ -287,11 +232,11 @@ out_shutdown:
 	gresecd_shutdown(&d);
 out:
 	conf_free(&cfg);
-	if (pid_fd >= 0) {
-		if (unlink(d.pid_path) != 0 && errno != ENOENT)
-			log_warn("cannot remove pid file %s: %s", d.pid_path, strerror(errno));
+	/* Removed while the lock is still held: no other gresecd owns it yet. */
+	rundir_remove(&pid_file);
+	rundir_close(&pid_file);
+	if (pid_fd >= 0)
 		close(pid_fd);
-	}
 	if (rc == 0)
 		log_notice("gresecd stopped");
 	report_ready(&ready_fd, (char)rc);

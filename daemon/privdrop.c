@@ -39,6 +39,78 @@ static int caps_get(uint64_t *eff)
 	return 0;
 }
 
+/* The names of the capabilities we may keep, for the log. */
+static void caps_describe(uint64_t caps, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned cap = 0; cap < 64; cap++) {
+		const char *name = cap == CAP_NET_ADMIN ? "CAP_NET_ADMIN" :
+				   cap == CAP_NET_RAW ? "CAP_NET_RAW" : NULL;
+		char num[16];
+		int n;
+
+		if (!(caps & (1ULL << cap)))
+			continue;
+		if (!name) {
+			snprintf(num, sizeof(num), "cap %u", cap);
+			name = num;
+		}
+		n = snprintf(buf + off, size - off, "%s%s", off ? " " : "", name);
+		if (n < 0 || (size_t)n >= size - off)
+			break;
+		off += (size_t)n;
+	}
+	if (!buf[0])
+		snprintf(buf, size, "(none)");
+}
+
+/* The capability bounding set, read with PR_CAPBSET_READ up to the last
+ * capability the kernel knows (EINVAL beyond it).  0 or -1. */
+static int bounding_set_read(uint64_t *bset)
+{
+	*bset = 0;
+	for (unsigned cap = 0; cap < 64; cap++) {
+		int r = prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
+
+		if (r < 0) {
+			if (errno == EINVAL && cap > 0)
+				return 0;
+			return -1;
+		}
+		if (r == 1)
+			*bset |= 1ULL << cap;
+	}
+	return 0;
+}
+
+/* Drop every capability but keep from the bounding set, so that nothing
+ * this process or a child could ever exec regains them.  Needs
+ * CAP_SETPCAP, i.e. before the switch away from root (a service
+ * manager's bounding set must include it).  0, or -1 after logging. */
+static int bounding_set_limit(uint64_t keep)
+{
+	uint64_t bset;
+
+	if (bounding_set_read(&bset) != 0) {
+		log_err("cannot read the capability bounding set: %s", strerror(errno));
+		return -1;
+	}
+	for (unsigned cap = 0; cap < 64; cap++) {
+		if (!(bset & (1ULL << cap)) || (keep & (1ULL << cap)))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) != 0) {
+			log_err("cannot drop capability %u from the bounding set: %s%s", cap,
+				strerror(errno), errno == EPERM ?
+				" (CAP_SETPCAP is missing: a CapabilityBoundingSet= of the service "
+				"must include CAP_SETPCAP)" : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void privdrop_harden(void)
 {
 	struct rlimit no_core = { 0, 0 };
@@ -75,10 +147,21 @@ int privdrop_lookup(const char *user, const char *group, unsigned *uid, unsigned
 int privdrop_to(const char *user, const char *group, bool need_raw)
 {
 	uint64_t keep = (1ULL << CAP_NET_ADMIN) | (need_raw ? 1ULL << CAP_NET_RAW : 0);
-	uint64_t eff = 0;
+	uint64_t eff = 0, bset = 0;
 	unsigned uid, gid;
+	char kept[64];
 
 	if (privdrop_lookup(user, group, &uid, &gid) != 0)
+		return -1;
+	/* gresecd never executes anything; should it ever be made to, no
+	 * set-user-ID program or file capability may raise its privileges,
+	 * and the bounding set caps what any exec could regain.  The LSB init
+	 * script path has no service manager to do this for us. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		log_err("cannot set no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	if (bounding_set_limit(keep) != 0)
 		return -1;
 	/* Keep the permitted set across setuid, then trim it to what we need. */
 	if (prctl(PR_SET_KEEPCAPS, 1) != 0 ||
@@ -105,7 +188,18 @@ int privdrop_to(const char *user, const char *group, bool need_raw)
 			(unsigned long long)eff);
 		return -1;
 	}
+	if (bounding_set_read(&bset) != 0 || (bset & ~keep) != 0) {
+		log_err("privilege drop to \"%s\": the capability bounding set still holds %#llx",
+			user, (unsigned long long)(bset & ~keep));
+		return -1;
+	}
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+		log_err("privilege drop to \"%s\": no_new_privs is not set", user);
+		return -1;
+	}
 	log_info("running as %s (uid %u, gid %u) with CAP_NET_ADMIN%s", user, uid, gid,
 		 need_raw ? " and CAP_NET_RAW" : "");
+	caps_describe(bset, kept, sizeof(kept));
+	log_info("capability bounding set: %s; no_new_privs set", kept);
 	return 0;
 }
