@@ -681,7 +681,7 @@ vm_start()
 	DAEMON_LOGS+=("$VM_LOG" "$TMPD/vm-qemu.err")
 	_vm_qemu_cmd "$TMPD/vm-initrd.cpio" "$VM_LOG" "$VM_CTL" \
 		-netdev "tap,id=n0,ifname=$VM_TAP,script=no,downscript=no" \
-		-device "virtio-net-pci,netdev=n0,mac=$VM_MAC" -device virtio-rng-pci
+		-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,romfile=" -device virtio-rng-pci
 	printf '%q ' ip netns exec "$ns" "${VM_QEMU_CMD[@]}" >"$TMPD/vm-qemu.cmd"
 	VM_STARTED_AT=$(date +%s.%N)
 	ip netns exec "$ns" timeout -k 5 "$VM_TIMEOUT" "${VM_QEMU_CMD[@]}" \
