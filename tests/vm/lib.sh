@@ -60,7 +60,11 @@
 #                             eval'ed inside the scenario, which must be in
 #                             vm_serve); prints its output, returns its
 #                             status (124: no answer within SECONDS, default
-#                             VM_RUN_TIMEOUT, 60)
+#                             VM_RUN_TIMEOUT, 60).  VM result lines that CMD
+#                             printed (vm_run "vm_check 'DESC' CMD") are
+#                             turned into ours right away (vm_results)
+#   vm_run_quiet CMD...       vm_run, output shown only when CMD fails; for
+#                             check "DESC" vm_run_quiet CMD...
 #   vm_stop [TIMEOUT]         end vm_serve ("quit"), wait for the VM to power
 #                             off (default 60 s), kill it otherwise; one
 #                             "not ok" line if it did not end cleanly
@@ -109,7 +113,6 @@ VM_LOG=""
 VM_CTL=""            # control channel: $VM_CTL.in / $VM_CTL.out (FIFOs)
 VM_CTL_LOG=""
 VM_CTL_FD=""
-VM_CMD_SEQ=0
 VM_RESULTS_SEEN=0
 VM_STARTED_AT=0
 VM_ENV_LINES=()
@@ -117,6 +120,7 @@ VM_FILES=()          # "SRC|DEST|MODE"
 VM_AT_EXIT=()
 VM_REQUIRED_MODULES=()
 VM_DONE_CHECKED=""
+VM_OUT_FD=""
 # Set for the test: VM_NS (the VM's namespace), VM_READY_SECONDS (qemu
 # start to "VM: ready"), VM_EXIT_STATUS (qemu's, after vm_wait_exit/vm_stop).
 VM_NS="" VM_READY_SECONDS="" VM_EXIT_STATUS=""
@@ -589,6 +593,9 @@ vm_setup_test()
 {
 	setup_test
 	trap _vm_exit EXIT
+	# The test's own stdout, for result lines that vm_run imports while
+	# its caller sends vm_run's output elsewhere (vm_run CMD >/dev/null).
+	exec {VM_OUT_FD}>&1
 }
 
 vm_ns_add()
@@ -728,6 +735,7 @@ vm_wait_ready()
 		up=$(_vm_console | sed -n 's/^VM: ready at \([0-9.]*\) s.*/\1/p' | head -n 1)
 		vm_msg "VM ready ${t} s after qemu started (kernel uptime ${up:-?} s, $VM_ACCEL_NAME)"
 		VM_READY_SECONDS=$t
+		vm_results
 		return 0
 	fi
 	if vm_running; then
@@ -751,6 +759,16 @@ _vm_ctl_answer()
 	' "$VM_CTL_LOG"
 }
 
+# _vm_next_id: a request id, unique also when vm_run runs in a subshell
+# ($(vm_run ...)), where a counter in a variable would not survive.
+_vm_next_id()
+{
+	local n
+	n=$(($(cat "$TMPD/vm-ctl.seq" 2>/dev/null || echo 0) + 1))
+	echo "$n" >"$TMPD/vm-ctl.seq"
+	echo "$n.$BASHPID"
+}
+
 vm_run()
 {
 	local limit=$VM_RUN_TIMEOUT id cmd b64 deadline rc
@@ -769,13 +787,12 @@ vm_run()
 		fi
 		sleep 0.1
 	done
-	VM_CMD_SEQ=$((VM_CMD_SEQ + 1))
-	id=$VM_CMD_SEQ
+	id=$(_vm_next_id)
 	b64=$(printf '%s' "$cmd" | base64 -w 0)
 	printf '%s %s\n' "$id" "$b64" >&"$VM_CTL_FD"
-	until grep -q "^@@end $id " "$VM_CTL_LOG"; do
+	until grep -qE "^@@end ${id//./[.]} [0-9]+" "$VM_CTL_LOG"; do
 		if ! vm_running; then
-			grep -q "^@@end $id " "$VM_CTL_LOG" && break
+			grep -qE "^@@end ${id//./[.]} [0-9]+" "$VM_CTL_LOG" && break
 			echo "# vm_run: the VM stopped while running: $cmd" >&2
 			return 124
 		fi
@@ -786,6 +803,41 @@ vm_run()
 		sleep 0.05
 	done
 	_vm_ctl_answer "$id"
+	rc=$?
+	# VM result lines the command printed (vm_check ...) become ours now,
+	# in order, unless we are in a subshell ($(vm_run ...)) whose lines and
+	# counts would be lost: then a later vm_results takes them.
+	if [ "$BASHPID" = "$$" ]; then
+		_vm_sync_results "$(awk -v id="$id" '$1 == "@@end" && $2 == id { print $4 }' "$VM_CTL_LOG")" \
+			>&"${VM_OUT_FD:-1}"
+	fi
+	return "$rc"
+}
+
+# _vm_sync_results N: wait (up to 10 s) until the console shows N result
+# lines, the console's port being slower than the control port, then
+# vm_results.
+_vm_sync_results()
+{
+	local want=${1:-0} deadline=$((SECONDS + 10))
+
+	while [ "$(_vm_console | grep -cE '^VM: (ok|not ok) - ')" -lt "$want" ] &&
+		[ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.05
+	done
+	vm_results
+}
+
+# vm_run_quiet CMD...: vm_run without the output, unless CMD fails (then
+# its last lines as "# " comments); for check: check DESC vm_run_quiet CMD.
+vm_run_quiet()
+{
+	local out rc
+
+	out=$(vm_run "$@")
+	rc=$?
+	[ "$rc" = 0 ] || printf '%s\n' "$out" | tail -n 10 | sed 's/^/#   /'
+	return "$rc"
 }
 
 # vm_wait_exit [TIMEOUT]: 0 when qemu ended by itself within TIMEOUT
@@ -816,8 +868,7 @@ vm_stop()
 		return 0
 	fi
 	if vm_running && grep -q '^@@serving' "$VM_CTL_LOG"; then
-		VM_CMD_SEQ=$((VM_CMD_SEQ + 1))
-		printf '%s quit\n' "$VM_CMD_SEQ" >&"$VM_CTL_FD"
+		printf '%s quit\n' "$(_vm_next_id)" >&"$VM_CTL_FD"
 	fi
 	if vm_wait_exit "$limit"; then
 		return 0

@@ -66,7 +66,8 @@ vm_icmp_out_unreach()
 # The protocol on the second serial port (raw, no echo), one request a line:
 #   host -> VM   "<id> <command, base64>"  or  "<id> quit"
 #   VM -> host   "@@serving" once, then per request
-#                "@@begin <id>", the command's output, "@@end <id> <status>"
+#                "@@begin <id>", the command's output,
+#                "@@end <id> <status> <VM result lines so far>"
 vm_serve()
 {
 	local hold=${1:-0} start id b64 rc now
@@ -91,7 +92,7 @@ vm_serve()
 		cat "$VM_STATE/out" >&9
 		[ -s "$VM_STATE/out" ] && [ "$(tail -c 1 "$VM_STATE/out" | od -An -c | tr -d ' ')" != '\n' ] &&
 			printf '\n' >&9
-		printf '@@end %s %s\n' "$id" "$rc" >&9
+		printf '@@end %s %s %s\n' "$id" "$rc" "$(($(wc -l <"$VM_STATE/results")))" >&9
 		if [ "$hold" -gt 0 ]; then
 			now=$(cut -d. -f1 /proc/uptime)
 			if [ $((now - start)) -ge "$hold" ]; then
