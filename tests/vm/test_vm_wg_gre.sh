@@ -7,16 +7,19 @@
 #   no ip_gre)
 #   gresecd gre1  11.11.1.1/30 fd11::1/64 ┄GRE┄ gre1  11.11.1.2/30 fd11::2/64  ip_gre
 #   gresecd gtap1 11.11.2.1/30 ┄┄┄┄┄gretap┄┄┄┄┄ gtap1 11.11.2.2/30             ip_gre
-#   wireguard-go wg<pid>v 10.10.0.1 10.10.1.1 ┄WireGuard┄ wg0 10.10.0.2 10.10.1.2  wireguard
+#   gresecd gre6  11.11.3.1/30 ┄GRE over IPv6┄┄ gre6  11.11.3.2/30 (ip6gre)    ip6_gre
+#   wireguard-go wg<pid>v                       wg0                           wireguard
+#     10.10.0.1 10.10.1.1 fd10::1 ┄┄WireGuard┄┄   10.10.0.2 10.10.1.2 fd10::2
 #   vmtap0 10.0.0.1/24 ──────── tap / virtio-net ──────── eth0 10.0.0.2/24
 #
 # gre1 runs between 10.10.0.1 and 10.10.0.2, gtap1 between 10.10.1.1 and
 # 10.10.1.2 (gresec, like Linux, tells plain tunnels apart by addresses
-# and key).  Checks: WireGuard handshakes initiated by each side in turn;
-# pings across gre (IPv4 and IPv6 inside) and gretap (ARP) both ways,
-# 1300-byte and full-MTU pings with DF; the VM's kernel sends no ICMP
-# destination unreachable while gresec's GRE arrives (it answers every GRE
-# packet that no kernel tunnel claims with one), and does once gtap1 is gone.
+# and key), gre6 between fd10::1 and fd10::2.  Checks: WireGuard handshakes
+# initiated by each side in turn; pings across gre (IPv4 and IPv6 inside),
+# gretap (ARP) and ip6gre both ways, 1300-byte and full-MTU pings with DF;
+# the VM's kernel sends no ICMP or ICMPv6 destination unreachable while
+# gresec's GRE arrives (it answers every GRE packet that no kernel tunnel
+# claims with one), and does once gtap1 is gone.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/netns/lib.sh"
@@ -35,10 +38,11 @@ vm_ns_add "$H"
 
 # Addresses, known to the VM's scenario under the same names.
 WG_PORT=51820
-WG_ADDR=10.10.0.2 WG_ADDR2=10.10.1.2           # the VM's WireGuard addresses
-WG_PEER_ADDR=10.10.0.1 WG_PEER_ADDR2=10.10.1.1 # ours
+WG_ADDR=10.10.0.2 WG_ADDR2=10.10.1.2 WG_ADDR6=fd10::2                # the VM's WireGuard addresses
+WG_PEER_ADDR=10.10.0.1 WG_PEER_ADDR2=10.10.1.1 WG_PEER_ADDR6=fd10::1 # ours
 GRE_VM=11.11.1.2 GRE_HOST=11.11.1.1 GRE6_VM=fd11::2 GRE6_HOST=fd11::1
 GRETAP_VM=11.11.2.2 GRETAP_HOST=11.11.2.1
+GRE6_LINK_VM=11.11.3.2 GRE6_LINK_HOST=11.11.3.1
 
 WG_IF="wg$$v"     # unique: wireguard-go's socket is /var/run/wireguard/<name>.sock
 WG_SOCK="/var/run/wireguard/$WG_IF.sock"
@@ -47,7 +51,7 @@ WG_LOG="$TMPD/wireguard-go.log"
 wg_peer_host()
 {
 	ip netns exec "$H" wg set "$WG_IF" peer "$PUB_VM" endpoint "$UL4_VM:$WG_PORT" \
-		allowed-ips "$WG_ADDR/32,$WG_ADDR2/32"
+		allowed-ips "$WG_ADDR/32,$WG_ADDR2/32,$WG_ADDR6/128"
 }
 
 host_handshake() { ip netns exec "$H" wg show "$WG_IF" latest-handshakes | awk '{ print $2 }'; }
@@ -76,6 +80,10 @@ tunnels = ( {
   name = "gtap1"; mode = "plain"; type = "gretap";
   local = "$WG_PEER_ADDR2"; remote = "$WG_ADDR2"; mtu = 1382;
   address = "$GRETAP_HOST/30";
+}, {
+  name = "gre6"; mode = "plain"; type = "gre";
+  local = "$WG_PEER_ADDR6"; remote = "$WG_ADDR6"; mtu = 1368;
+  address = "$GRE6_LINK_HOST/30"; peer_address = "$GRE6_LINK_VM";
 } );
 EOF
 }
@@ -86,7 +94,8 @@ PUB_VM=$(wg pubkey <"$TMPD/wg-vm.key") || fail "wg pubkey"
 
 vm_env WG_KEY "$(cat "$TMPD/wg-vm.key")"
 vm_env WG_PEER "$PUB_HOST"
-for v in WG_PORT WG_ADDR WG_ADDR2 WG_PEER_ADDR WG_PEER_ADDR2 GRE_VM GRE6_VM GRETAP_VM; do
+for v in WG_PORT WG_ADDR WG_ADDR2 WG_ADDR6 WG_PEER_ADDR WG_PEER_ADDR2 WG_PEER_ADDR6 \
+	GRE_VM GRE6_VM GRETAP_VM GRE6_LINK_VM; do
 	vm_env "$v" "${!v}"
 done
 vm_start "$H" wg_gre
@@ -104,6 +113,7 @@ wait_for test -S "$WG_SOCK" || fail "wireguard-go did not create $WG_SOCK"
 		wg_peer_host &&
 		ip -n "$H" addr add "$WG_PEER_ADDR/24" dev "$WG_IF" &&
 		ip -n "$H" addr add "$WG_PEER_ADDR2/24" dev "$WG_IF" &&
+		ip -n "$H" addr add "$WG_PEER_ADDR6/64" dev "$WG_IF" nodad &&
 		ip -n "$H" link set "$WG_IF" mtu 1420 up
 } || fail "wireguard-go $WG_IF set-up"
 
@@ -140,7 +150,7 @@ check "WireGuard, we initiate: handshake recorded in the VM" test "$(vm_run wg_h
 
 # ---- GRE: the kernel's ip_gre in the VM, gresecd here ----
 
-vm_run gre_up >/dev/null || fail "gre1 / gtap1 in the VM"
+vm_run_quiet gre_up || fail "gre1, gtap1, gre6 in the VM"
 vm_run icmp_mark >/dev/null || fail "icmp_mark in the VM"
 
 CONF="$TMPD/gresec.conf"
@@ -172,14 +182,24 @@ vm_run "vm_check 'gretap: 1300-byte ping' ping -c 3 -i 0.2 -W 2 -s 1300 $GRETAP_
 check "gretap: full-MTU ping (1382 bytes, DF)" pings "$H" "$GRETAP_VM" 3 -s 1354 -M "do"
 vm_run "vm_check 'gretap: full-MTU ping (1382 bytes, DF)' ping -c 3 -i 0.2 -W 2 -s 1354 -M do $GRETAP_HOST"
 
+check "ip6gre: ping $GRE6_LINK_VM (the VM's ip6_gre, GRE over IPv6 WireGuard addresses)" \
+	pings "$H" "$GRE6_LINK_VM" 3
+vm_run "vm_check 'ip6gre: ping $GRE6_LINK_HOST (gresec)' ping -c 3 -i 0.2 -W 2 $GRE6_LINK_HOST"
+check "ip6gre: full-MTU ping (1368 bytes, DF)" pings "$H" "$GRE6_LINK_VM" 3 -s 1340 -M "do"
+vm_run "vm_check 'ip6gre: full-MTU ping (1368 bytes, DF, with the encapsulation-limit option)' \
+	ping -c 3 -i 0.2 -W 2 -s 1340 -M do $GRE6_LINK_HOST"
+
 vm_run "vm_check 'gre1 received gresec GRE, no receive errors' rx_clean gre1"
 vm_run "vm_check 'gtap1 received gresec GRE, no receive errors' rx_clean gtap1"
+vm_run "vm_check 'gre6 received gresec GRE, no receive errors' rx_clean gre6"
 vm_unreach=$(vm_run icmp_since_mark)
-check_eq "the VM's kernel sent no ICMP destination unreachable for gresec's GRE" "$vm_unreach" 0
+check_eq "the VM's kernel sent no ICMP / ICMPv6 destination unreachable for gresec's GRE" \
+	"$vm_unreach" "0 0"
 check_eq "this kernel sent no ICMP destination unreachable for the VM's GRE" \
 	"$(($(host_unreach) - host_mark))" 0
 check_eq "gresec counted no drops on gre1" "$(tunnel_field "$H" "$GRESECD_SOCK" gre1 drops_total)" 0
 check_eq "gresec counted no drops on gtap1" "$(tunnel_field "$H" "$GRESECD_SOCK" gtap1 drops_total)" 0
+check_eq "gresec counted no drops on gre6" "$(tunnel_field "$H" "$GRESECD_SOCK" gre6 drops_total)" 0
 
 # Control: without a kernel tunnel for them the VM's kernel does answer
 # gresec's GRE with port unreachable, so the zero above means something.
@@ -187,6 +207,7 @@ vm_run ip link del gtap1 >/dev/null || fail "ip link del gtap1 in the VM"
 vm_run icmp_mark >/dev/null
 check "control: no ping across gretap once the VM's gtap1 is gone" no_ping "$H" "$GRETAP_VM" 3
 vm_unreach=$(vm_run icmp_since_mark)
+vm_unreach=${vm_unreach%% *}
 check "control: the VM's kernel then answers gresec's GRE with ICMP unreachable ($vm_unreach sent)" \
 	test "${vm_unreach:-0}" -gt 0
 
