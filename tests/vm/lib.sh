@@ -219,6 +219,10 @@ vm_kernel_fetch()
 			mkdir -p "$VM_CACHE/kernel"
 			mv "$tmp/root" "$dir" && rm -rf "$tmp"
 			touch "$dir/.complete"
+			# A kernel that linux-image-amd64 no longer names is of no use.
+			for m in "$VM_CACHE"/kernel/linux-image-*; do
+				[ "$m" = "$dir" ] || rm -rf "$m"
+			done
 		fi
 		_vm_unlock
 	fi
@@ -497,24 +501,26 @@ vm_accel()
 	esac
 	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
 	f="$VM_CACHE/accel-$boot"
-	if [ -s "$f" ]; then
-		VM_ACCEL_NAME=$(cat "$f")
-		vm_accel_set "$VM_ACCEL_NAME"
-		return 0
-	fi
-	rm -f "$VM_CACHE"/accel-*
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		if _vm_probe -accel kvm -cpu host; then
-			echo kvm >"$f"
-			vm_accel_set kvm
-			return 0
+	if [ ! -s "$f" ]; then
+		_vm_lock || return 1
+		if [ ! -s "$f" ]; then
+			rm -f "$VM_CACHE"/accel-*
+			if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+				if _vm_probe -accel kvm -cpu host; then
+					echo kvm >"$f"
+				else
+					kvm_why=$VM_WHY
+					vm_msg "KVM does not boot the kernel here, using TCG ($kvm_why)"
+				fi
+			fi
+			if [ ! -s "$f" ] && _vm_probe -accel tcg; then
+				echo tcg >"$f"
+			fi
 		fi
-		kvm_why=$VM_WHY
-		vm_msg "KVM does not boot the kernel here, using TCG ($kvm_why)"
+		_vm_unlock
 	fi
-	if _vm_probe -accel tcg; then
-		echo tcg >"$f"
-		vm_accel_set tcg
+	if [ -s "$f" ]; then
+		vm_accel_set "$(cat "$f")"
 		return 0
 	fi
 	[ -n "$kvm_why" ] && VM_WHY="$kvm_why; $VM_WHY"
