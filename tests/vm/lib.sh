@@ -352,7 +352,8 @@ _vm_base_key()
 {
 	{
 		echo "$VM_KPKG $VM_KVER"
-		echo "$VM_BASE_MODULES $VM_EXTRA_MODULES ${VM_REQUIRED_MODULES[*]}"
+		# shellcheck disable=SC2086 # lists of names
+		printf '%s\n' $VM_BASE_MODULES $VM_EXTRA_MODULES "${VM_REQUIRED_MODULES[@]}" | sort -u
 		cat "$VM_DIR/init" "$VM_DIR/vmlib.sh"
 		# shellcheck disable=SC2086
 		sha256sum "$(command -v busybox)" $VM_PROGRAMS
@@ -372,7 +373,10 @@ vm_initramfs_base()
 	key=$(_vm_base_key)
 	out="$VM_CACHE/initramfs-$VM_KVER-$key.cpio"
 	VM_BASE_CPIO=$out
-	[ -s "$out" ] && return 0
+	if [ -s "$out" ]; then
+		touch "$out"
+		return 0
+	fi
 	_vm_lock || return 1
 	if [ -s "$out" ]; then _vm_unlock; return 0; fi
 	vm_msg "building the initramfs base $(basename "$out")"
@@ -420,10 +424,9 @@ vm_initramfs_base()
 		return 1
 	fi
 	rm -rf "$stage"
-	# Older bases of this kernel are of no further use.
-	for f in "$VM_CACHE"/initramfs-"$VM_KVER"-*.cpio; do
-		[ "$f" = "$out" ] || rm -f "$f"
-	done
+	# Bases no test has used for two days (another kernel, an older init)
+	# go; other module sets of current tests stay.
+	find "$VM_CACHE" -maxdepth 1 -name 'initramfs-*.cpio' -mtime +2 -delete 2>/dev/null
 	mv "$out.tmp" "$out"
 	_vm_unlock
 }
@@ -787,7 +790,11 @@ vm_run()
 	[ -n "$VM_CTL_FD" ] || { echo "# vm_run: no VM" >&2; return 125; }
 	deadline=$((SECONDS + limit))
 	while ! grep -q '^@@serving' "$VM_CTL_LOG"; do
-		if ! vm_running || [ "$SECONDS" -ge "$deadline" ]; then
+		if ! vm_running; then
+			echo "# vm_run: the VM is not running" >&2
+			return 124
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
 			echo "# vm_run: the VM does not serve commands (no vm_serve?)" >&2
 			return 124
 		fi
