@@ -189,6 +189,11 @@ check "ip6gre: full-MTU ping (1368 bytes, DF)" pings "$H" "$GRE6_LINK_VM" 3 -s 1
 vm_run "vm_check 'ip6gre: full-MTU ping (1368 bytes, DF, with the encapsulation-limit option)' \
 	ping -c 3 -i 0.2 -W 2 -s 1340 -M do $GRE6_LINK_HOST"
 
+# For the record (README): round trips on the tap and through all layers.
+rtt() { ip netns exec "$H" ping -q -c 10 -i 0.1 -W 2 "$1" 2>/dev/null | sed -n 's|^rtt [^=]*= [^/]*/\([^/]*\)/.*|\1|p'; }
+echo "# ping round trip, average of 10: tap $(rtt "$UL4_VM") ms, WireGuard $(rtt "$WG_ADDR") ms," \
+	"gre over WireGuard $(rtt "$GRE_VM") ms, gretap over WireGuard $(rtt "$GRETAP_VM") ms"
+
 vm_run "vm_check 'gre1 received gresec GRE, no receive errors' rx_clean gre1"
 vm_run "vm_check 'gtap1 received gresec GRE, no receive errors' rx_clean gtap1"
 vm_run "vm_check 'gre6 received gresec GRE, no receive errors' rx_clean gre6"
