@@ -4,7 +4,9 @@
 # namespace by a tap device, so tests can talk to the real kernel's ip_gre,
 # gretap, ip6_gre and wireguard (bash; source it after tests/netns/lib.sh).
 #
-# A test looks like this (tests/vm/test_vm_wg_gre.sh is a full one):
+# A test looks like this (tests/vm/test_vm_wg_gre.sh is a full one;
+# tests/vm/README.md has the outline of a gresec secure-mode test against
+# the kernel's WireGuard with scenarios/wg_gre.sh as the far end):
 #
 #   . "$top_srcdir/tests/netns/lib.sh"
 #   . "$top_srcdir/tests/vm/lib.sh"
@@ -13,13 +15,15 @@
 #   vm_setup_test                        # setup_test + the VM's cleanup
 #   H=$(ns_name h); vm_ns_add "$H"
 #   vm_env WG_KEY "$key"                 # variables for the scenario
-#   vm_start "$H" "$top_srcdir/tests/vm/scenarios/wg_gre.sh" arg1 arg2
-#   vm_wait_ready || fail "VM not ready"
+#   vm_start "$H" wg_gre                 # tests/vm/scenarios/wg_gre.sh
+#   vm_wait_ready "$VM_BOOT_TIMEOUT" || fail "VM not ready"
 #   check "ping the VM" pings "$H" "$UL4_VM"
-#   check "VM pings us" vm_run ping -c 3 -W 2 "$UL4_HOST"
-#   vm_run 'vm_check "VM-side check" ip link show wg0'
-#   vm_stop
-#   vm_results
+#   check "VM pings us" vm_run_quiet ping -c 3 -W 2 "$UL4_HOST"  # our result
+#   vm_run "vm_check 'VM pings us' ping -c 3 -W 2 $UL4_HOST"     # the VM's
+#   hs=$(vm_run wg_handshake)            # output of a command (or a function
+#                                        # of the scenario)
+#   vm_stop 60                           # the scenario ends, the VM powers off
+#   vm_results                           # VM lines not seen yet, "VM: done"
 #   finish
 #
 # Requirements and set-up
@@ -76,6 +80,10 @@
 #                             count)
 #   vm_running                the VM's qemu is still running
 #   vm_log_tail [N]           last N lines of the console, "# "-prefixed
+#
+# Settings for the VM, with vm_env: anything the scenario reads, and
+# VM_DMESG (tail: the last 40 lines of dmesg at the end, all, 0), VM_WATCHDOG
+# (seconds until the VM powers itself off, default VM_TIMEOUT - 10; 0: none).
 #
 # Settings (environment): VM_CACHE (default $top_builddir/tests/vm/cache),
 # VM_KERNEL_PKG (default: what linux-image-amd64 depends on), VM_ACCEL (kvm
@@ -134,7 +142,11 @@ _vm_lock()
 {
 	mkdir -p "$VM_CACHE" || { VM_WHY="cannot create the cache $VM_CACHE"; return 1; }
 	exec {VM_LOCK_FD}>"$VM_CACHE/.lock" || { VM_WHY="cannot open $VM_CACHE/.lock"; return 1; }
-	flock -w 900 "$VM_LOCK_FD" || { VM_WHY="cache $VM_CACHE locked for 900 s by another run"; return 1; }
+	flock -w 900 "$VM_LOCK_FD" || {
+		VM_WHY="cache $VM_CACHE locked for 900 s by another run"
+		_vm_unlock
+		return 1
+	}
 }
 
 _vm_unlock()
