@@ -45,9 +45,11 @@ count_suite "$top/build/test-suite.log"
 
 "$top/scripts/setup.sh" "$top/build-san" --enable-asan --enable-ubsan
 # Unit and namespace tests again under the sanitizers; the routing-daemon
-# suite (tests/e2e) exercises the same daemon code paths and runs once above.
+# suite (tests/e2e) and the tests against a VM's kernel (tests/vm, which
+# would fetch the kernel package a second time) exercise the same daemon
+# code paths and run once above.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	run make -C "$top/build-san" -j2 check E2E_TESTS=
+	run make -C "$top/build-san" -j2 check E2E_TESTS= VM_TESTS=
 count_suite "$top/build-san/test-suite.log"
 
 if [ -x "$top/tests/fuzz/run.sh" ]; then
