@@ -275,6 +275,7 @@ void peer_set_endpoint(struct secure_peer *peer, const union sockaddr_inet *src)
 
 void peer_alive(struct secure_peer *peer, uint64_t now)
 {
+	peer->unanswered_logged = false;
 	peer->last_rx = now;
 	peer->suspect_since = 0;
 	tunnel_set_carrier(peer->t, true);
@@ -383,8 +384,19 @@ static void peer_do_actions(struct secure_peer *peer, uint64_t now, unsigned act
 	}
 	drain_expired(peer);
 	if (actions & SESSION_HANDSHAKE_GAVE_UP) {
+		char ep[SOCKADDR_STRLEN], ours[KEYS_BASE64_LEN + 1];
+
 		peer->n_staged = 0;
-		log_info("tunnel \"%s\": no handshake answer, giving up for now", peer->t->cfg.name);
+		keys_to_base64(ours, peer->sec->id.static_public);
+		/* Once until the peer answers again: retries go on every rekey
+		 * timeout while the link is down, and would say it every 95 s. */
+		log_msg(peer->unanswered_logged ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
+			"tunnel \"%s\": no answer to handshake initiations sent to %s for %u s: is "
+			"the peer up, does it let UDP in, and does it have our public key %s?",
+			peer->t->cfg.name,
+			peer->t->has_remote ? sockaddr_format(&peer->t->remote, ep, sizeof(ep)) : "(none)",
+			(unsigned)(peer->session.t.rekey_attempt_time / SESSION_NS_PER_SEC), ours);
+		peer->unanswered_logged = true;
 	}
 	if (actions & SESSION_SEND_INITIATION)
 		peer_send_initiation(peer, now);

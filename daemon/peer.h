@@ -56,6 +56,7 @@ struct secure_peer {
 	uint64_t last_initiation_consumed;
 	uint64_t last_rx;                  /* latest authenticated packet from the peer */
 	uint64_t suspect_since;            /* the peer stopped answering; 0 = it answers */
+	bool unanswered_logged;            /* "no answer to handshakes" said since it last answered */
 	ev_timer timer;
 	uint64_t timer_at;                 /* the deadline timer is armed for; SESSION_NEVER: none */
 	struct pkt *staged[PEER_STAGED];

@@ -8,6 +8,7 @@
 #include "crypto/cookie.h"
 #include "crypto/handshake.h"
 #include "crypto/keypair.h"
+#include "crypto/keys.h"
 #include "crypto/ratelimiter.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -175,10 +176,16 @@ static void handle_initiation(struct secure_port *sp, const uint8_t *msg, size_t
 	}
 	peer = peer_by_static(sp, ident, peer_static);
 	if (!peer) {
+		char key[KEYS_BASE64_LEN + 1], from[SOCKADDR_STRLEN];
+
+		/* Name what was offered, so the operator can compare it with
+		 * `gresec pubkey` on the peer and with peer_public_key here. */
 		ident->t->ctr.drops[DROP_HANDSHAKE]++;
-		log_ratelimited(&ident->t->rl, LOG_LEVEL_INFO,
-				"tunnel \"%s\": handshake initiation from an unknown peer public key refused",
-				ident->t->cfg.name);
+		keys_to_base64(key, peer_static);
+		log_ratelimited(&ident->t->rl, LOG_LEVEL_WARN,
+				"tunnel \"%s\": handshake initiation from %s with public key %s refused: "
+				"no tunnel on port %u has it as peer_public_key",
+				ident->t->cfg.name, sockaddr_format(src, from, sizeof(from)), key, sp->port);
 		goto out;
 	}
 	/* A replayed initiation must not move the endpoint or start a handshake. */
