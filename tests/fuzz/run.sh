@@ -38,8 +38,13 @@ sources()
 	offload)   echo "tunnel/offload.c tunnel/inet.c" ;;
 	gro)       echo "tunnel/gro.c tunnel/offload.c tunnel/inet.c" ;;
 	inner)     echo "tunnel/inner.c tunnel/inet.c" ;;
-	secure_rx) echo "crypto/cookie.c crypto/handshake.c crypto/hmac.c crypto/noise.c \
-crypto/keypair.c crypto/replay.c crypto/ratelimiter.c" ;;
+	# The real receive path and everything it calls; the harness stubs
+	# only I/O and what daemon/tunnel.c, daemon/daemon.c and
+	# daemon/secure_port.c own (see the top of fuzz_secure_rx.c).
+	secure_rx) echo "daemon/secure_rx.c daemon/peer.c daemon/secure_tx.c daemon/session.c \
+daemon/log.c crypto/cookie.c crypto/handshake.c crypto/hash.c crypto/noise.c crypto/keypair.c \
+crypto/keys.c crypto/replay.c crypto/ratelimiter.c tunnel/inner.c tunnel/inet.c tunnel/gre.c \
+tunnel/sock.c" ;;
 	*)         return 1 ;;
 	esac
 }
@@ -48,7 +53,11 @@ libs()
 {
 	case $1 in
 	config)    pkg-config --libs libconfig libsodium ;;
-	secure_rx) pkg-config --libs libsodium ;;
+	# libev has no pkg-config file on Debian 12.  --wrap: the harness
+	# replaces the wall clock of initiation timestamps (reproducible
+	# initiations) and the never-reached UDP GSO send.
+	secure_rx) echo "$(pkg-config --libs libsodium libb2) -lev \
+-Wl,--wrap=handshake_tai64n_now,--wrap=sock_send_gso" ;;
 	esac
 }
 
@@ -71,7 +80,7 @@ fi
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 -DSYSCONFDIR=\"/etc\" -DRUNSTATEDIR=\"/run\" ${FUZZ_CFLAGS:-}"
-INCS="-I$out -I$top $(pkg-config --cflags libsodium libconfig)"
+INCS="-I$out -I$top $(pkg-config --cflags libsodium libb2 libconfig)"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # libconfig 1.5 leaks a token on some syntax errors (tests/fuzz/lsan-libconfig.supp).
