@@ -89,7 +89,10 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next);
  * short result for the control client into msg. */
 int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len);
 
+/* The daemon's two clocks: monotonic (timers, ages) and wall-clock time
+ * (TAI64N timestamps of handshake initiations), in nanoseconds. */
 uint64_t gresecd_now_ns(void);
+uint64_t gresecd_realtime_ns(void);
 
 struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
 				  const char *device, int *err);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sodium.h>
 
 #include "crypto/keys.h"
@@ -16,14 +15,6 @@
 #include "daemon/tunnel.h"
 #include "tunnel/gre.h"
 #include "tunnel/inner.h"
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t new_jitter(void)
 {
@@ -292,7 +283,7 @@ void peer_send_initiation(struct secure_peer *peer, uint64_t now)
 
 	if (!t->has_remote)
 		return;
-	handshake_tai64n_now(ts, realtime_ns());
+	handshake_tai64n_now(ts, gresecd_realtime_ns());
 	if (handshake_create_initiation(&peer->sec->hs, &peer->sec->id, peer->peer_public,
 					peer_new_index(t->d), ts, msg) != 0) {
 		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": cannot create a handshake initiation",

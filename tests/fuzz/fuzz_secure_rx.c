@@ -557,18 +557,16 @@ int __wrap_sock_send_gso(int fd, struct pkt **pkts, unsigned n, uint16_t seg,
 	abort();
 }
 
-/* The wall clock of the TAI64N timestamp in peer_send_initiation() (ld
- * --wrap, see run.sh): the real encoding of a fake clock that moves 1 ms
- * per initiation, so initiations are reproducible and always newer. */
-void __real_handshake_tai64n_now(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t realtime_ns);
-void __wrap_handshake_tai64n_now(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t realtime_ns);
-void __wrap_handshake_tai64n_now(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t realtime_ns)
+/* The wall clock of initiations' TAI64N timestamps (daemon/daemon.c, read
+ * only by peer_send_initiation()): a fake clock that moves 1 ms per
+ * initiation, so initiations are reproducible and always newer; the
+ * timestamp it makes is noted for the invariants. */
+uint64_t gresecd_realtime_ns(void)
 {
-	(void)realtime_ns;
 	fake_realtime += MS;
-	__real_handshake_tai64n_now(out, fake_realtime);
-	memcpy(last_ts, out, sizeof(last_ts));
+	handshake_tai64n_now(last_ts, fake_realtime);
 	last_ts_pending = true;
+	return fake_realtime;
 }
 
 /* ---- delivering a datagram, with the invariants ---- */
