@@ -45,9 +45,10 @@ count_suite "$top/build/test-suite.log"
 
 "$top/scripts/setup.sh" "$top/build-san" --enable-asan --enable-ubsan
 # Unit and namespace tests again under the sanitizers; the routing-daemon
-# suite (tests/e2e) exercises the same daemon code paths and runs once above.
+# suite (tests/e2e) exercises the same daemon code paths and runs once above,
+# and the package test (tests/test_deb.sh) builds its own, unsanitized.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	run make -C "$top/build-san" -j2 check E2E_TESTS=
+	run make -C "$top/build-san" -j2 check E2E_TESTS= PACKAGE_TESTS=
 count_suite "$top/build-san/test-suite.log"
 
 if [ -x "$top/tests/fuzz/run.sh" ]; then
