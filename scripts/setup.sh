@@ -5,11 +5,14 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
+# The last line: what the Debian package's build and its test
+# (tests/test_deb.sh) need; dpkg-buildpackage is in dpkg-dev.
 PKGS="build-essential autoconf automake libtool pkg-config
 libsodium-dev libb2-dev libmnl-dev libconfig-dev libev-dev libcmocka-dev libjson-c-dev
 iproute2 iputils-ping procps psmisc python3 python3-scapy tshark tcpdump iperf3
 bird2 frr clang llvm valgrind kmod ca-certificates
-qemu-system-x86 busybox-static wireguard-tools wireguard-go dash cpio xz-utils"
+qemu-system-x86 busybox-static wireguard-tools wireguard-go dash cpio xz-utils
+dpkg-dev debhelper fakeroot lintian adduser pkgconf"
 
 missing=""
 for p in $PKGS; do
@@ -24,9 +27,11 @@ if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# tshark asks whether non-root users may capture; answer no.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get update -qq
+	# Another apt or dpkg (a second test run, unattended upgrades) may hold
+	# the lock for a while: wait for it.
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0

@@ -47,9 +47,10 @@ count_suite "$top/build/test-suite.log"
 # Unit and namespace tests again under the sanitizers; the routing-daemon
 # suite (tests/e2e) and the tests against a VM's kernel (tests/vm, which
 # would fetch the kernel package a second time) exercise the same daemon
-# code paths and run once above.
+# code paths and run once above, and the package test (tests/test_deb.sh)
+# builds its own, unsanitized.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	run make -C "$top/build-san" -j2 check E2E_TESTS= VM_TESTS=
+	run make -C "$top/build-san" -j2 check E2E_TESTS= VM_TESTS= PACKAGE_TESTS=
 count_suite "$top/build-san/test-suite.log"
 
 if [ -x "$top/tests/fuzz/run.sh" ]; then
