@@ -14,6 +14,7 @@
 #include "conf/config.h"
 #include "crypto/keys.h"
 #include "daemon/ctl_proto.h"
+#include "daemon/preflight.h"
 
 #define CONTROL_ENV "GRESEC_CONTROL_SOCKET"
 
@@ -24,7 +25,10 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  show [TUNNEL] [--json]   state of the tunnels of the running daemon\n"
 		"  reload                   make the daemon re-read its configuration\n"
-		"  check-config FILE        validate a configuration file\n"
+		"  check-config [--file-only] FILE\n"
+		"                           validate a configuration file and check it against\n"
+		"                           this host (key files, users, interfaces, addresses);\n"
+		"                           --file-only: the file alone\n"
 		"  genkey                   print a new private key (base64)\n"
 		"  pubkey                   read a private key on stdin, print its public key\n"
 		"  genpsk                   print a new pre-shared key (base64)\n"
@@ -102,17 +106,6 @@ static int control_call(const char *path, enum ctl_command cmd, const char *arg)
 	else
 		fprintf(stderr, "gresec: %s\n", status);
 	return rc;
-}
-
-static int cmd_check_config(const char *file)
-{
-	struct gresec_config cfg;
-
-	if (conf_load(file, &cfg, NULL, NULL) != 0)
-		return 1;
-	printf("%s: configuration OK (%zu tunnels)\n", file, cfg.n_tunnels);
-	conf_free(&cfg);
-	return 0;
 }
 
 static int print_key(const uint8_t key[32])
@@ -213,8 +206,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "reload") && left == 0)
 		return control_call(sock, CTL_CMD_RELOAD, NULL);
-	if (!strcmp(cmd, "check-config") && left == 1)
-		return cmd_check_config(argv[i]);
+	if (!strcmp(cmd, "check-config") && left == 1 && argv[i][0] != '-')
+		return preflight_check_file(argv[i], NULL, false);
+	if (!strcmp(cmd, "check-config") && left == 2 && !strcmp(argv[i], "--file-only"))
+		return preflight_check_file(argv[i + 1], NULL, true);
 	if (!strcmp(cmd, "genkey") && left == 0)
 		return cmd_genkey(false);
 	if (!strcmp(cmd, "genpsk") && left == 0)

@@ -17,6 +17,7 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/preflight.h"
 #include "daemon/privdrop.h"
 #include "daemon/rundir.h"
 #include "daemon/tunnel.h"
@@ -58,6 +59,33 @@ static bool any_plain(const struct gresec_config *cfg)
 		if (cfg->tunnels[i].mode == TUNNEL_MODE_PLAIN)
 			return true;
 	return false;
+}
+
+static void preflight_log(void *ctx, enum preflight_kind kind, const char *msg)
+{
+	(void)ctx;
+	switch (kind) {
+	case PREFLIGHT_ERROR: log_err("%s", msg); break;
+	case PREFLIGHT_WARNING: log_warn("%s", msg); break;
+	case PREFLIGHT_NOTE: log_info("%s", msg); break;
+	case PREFLIGHT_UNCHECKED: log_notice("%s", msg); break;
+	}
+}
+
+/* The checks of -t, before anything is set up: a start that would fail
+ * half-way fails here instead, with every reason at once. */
+static int start_checks(struct gresecd *d, const struct gresec_config *cfg)
+{
+	struct preflight_opts o = { .at_start = true, .pid_file = d->pid_path, .key_owner = d->key_owner };
+	struct preflight_counts n;
+
+	preflight_run(cfg, &o, preflight_log, NULL, &n);
+	if (n.errors) {
+		log_err("not starting: %u %s found before setting up any tunnel", n.errors,
+			n.errors == 1 ? "problem" : "problems");
+		return -1;
+	}
+	return 0;
 }
 
 /* Classic double-fork daemon; the parent exits only once the child is up,
@@ -146,13 +174,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gresecd: libsodium failed to initialise\n");
 		return 1;
 	}
+	if (check_only)
+		return preflight_check_file(config_path, pid_opt, false);
 	if (conf_load(config_path, &cfg, NULL, NULL) != 0)
 		return 1;
-	if (check_only) {
-		printf("%s: configuration OK (%zu tunnels)\n", config_path, cfg.n_tunnels);
-		conf_free(&cfg);
-		return 0;
-	}
 
 	memset(&d, 0, sizeof(d));
 	snprintf(d.config_path, sizeof(d.config_path), "%s", config_path);
@@ -198,6 +223,8 @@ int main(int argc, char **argv)
 		goto out;
 	d.key_owner = daemon_uid != (uid_t)-1 ? daemon_uid : geteuid();
 	if (control_open(&d, d.control_path, daemon_uid) != 0)
+		goto out_shutdown;
+	if (start_checks(&d, &cfg) != 0)
 		goto out_shutdown;
 	if (gresecd_apply_config(&d, &cfg) != 0) {
 		log_err("cannot set up the tunnels of %s", config_path);
