@@ -21,6 +21,8 @@
 #   genkey/genpsk warning for a readable file, and a reload re-reads a
 #   rewritten key file (same path) but keeps a tunnel whose key file did
 #   not change or cannot be read.
+# - A reload of a cut-off or empty file fails and keeps the tunnels;
+#   tunnels = ( ) removes them, on purpose.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/netns/lib.sh"
@@ -325,5 +327,19 @@ check_eq "key file unreadable for the daemon: reload exits 0 ($out)" "$st" 0
 check_eq "key file unreadable: the tunnel stays" "$(link_field "$NS" gt1 ifindex)" "$IFX2"
 check_eq "key file unreadable: the keys in use stay" "$(tunnel_field "$NS" "$KSOCK" gt1 public_key)" "$PUB_NEW"
 check "key file unreadable: said in the log" grep -q 'tunnel "gt1": its key files cannot be read now: the keys in use stay' "$KLOG"
+
+echo "# ---- a cut-off or empty file is not \"no tunnels\" ----"
+cp "$C" "$C.good"
+head -n 1 "$C.good" >"$C"     # the daemon section only: cut off before tunnels
+out=$(nsx "$NS" "$GRESEC" -s "$KSOCK" reload 2>&1); st=$?
+check "cut-off file: the reload fails ($st: $out)" eval '[ "$st" -ne 0 ] && echo "$out" | grep -qF "$C: tunnels: missing"'
+: >"$C"
+out=$(nsx "$NS" "$GRESEC" -s "$KSOCK" reload 2>&1); st=$?
+check "empty file: the reload fails ($st)" eval '[ "$st" -ne 0 ] && echo "$out" | grep -qF "$C: tunnels: missing"'
+check "empty file: gt0 and gt1 stay" eval 'link_exists "$NS" gt0 && link_exists "$NS" gt1'
+conf "$C" "pid_file = \"$TMPD/k.pid\"; control_socket = \"$TMPD/k.sock\";"
+out=$(nsx "$NS" "$GRESEC" -s "$KSOCK" reload 2>&1); st=$?
+check_eq "tunnels = ( ): the reload succeeds, on purpose" "$out" "reloaded $C: 0 tunnels"
+check "tunnels = ( ): gt0 and gt1 are removed" eval 'link_gone "$NS" gt0 && link_gone "$NS" gt1'
 stop_gresecd "$KPID"
 finish
