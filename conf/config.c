@@ -49,6 +49,7 @@ struct big_note {
 
 struct loader {
 	const char *name;
+	const char *base_dir;          /* relative paths are made absolute against it; NULL: kept */
 	conf_report_fn report;
 	void *report_ctx;
 	unsigned n_errors;
@@ -361,6 +362,7 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 	if (strcmp(a->private_key_file, b->private_key_file) ||
 	    strcmp(a->preshared_key_file, b->preshared_key_file) ||
 	    sodium_memcmp(a->peer_public_key, b->peer_public_key, CONF_KEY_LEN) != 0 ||
+	    sodium_memcmp(a->key_digest, b->key_digest, CONF_KEY_LEN) != 0 ||
 	    a->port != b->port || a->remote_port != b->remote_port ||
 	    a->persistent_keepalive != b->persistent_keepalive ||
 	    a->rekey_after_time != b->rekey_after_time || a->reject_after_time != b->reject_after_time ||
@@ -1259,6 +1261,146 @@ static void check_gre_addresses(struct tparse *tp)
 			 conf_ip_addr_str(&t->gre_remote, a1, sizeof(a1)));
 }
 
+
+/* ---- addresses and routes: what the kernel would take silently ---- */
+
+static unsigned host_len(int family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+
+/* a lies in prefix p (same family). */
+static bool prefix_contains(const struct ip_prefix *p, const struct ip_addr *a)
+{
+	size_t n = addr_len(p->addr.family), i;
+
+	if (a->family != p->addr.family)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned bits = p->len > i * 8 ? p->len - i * 8 : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		if ((p->addr.u.bytes[i] ^ a->u.bytes[i]) & mask)
+			return false;
+	}
+	return true;
+}
+
+/* "10.0.0.0/30": the prefix of a with its host bits cleared. */
+static const char *net_str(const struct ip_addr *a, unsigned len, char *buf, size_t n)
+{
+	struct ip_prefix p = { .addr = *a, .len = (uint8_t)len }, masked;
+	char s[INET6_ADDRSTRLEN];
+
+	prefix_host_bits_zero(&p, &masked);
+	snprintf(buf, n, "%s/%u", conf_ip_addr_str(&masked.addr, s, sizeof(s)), len);
+	return buf;
+}
+
+/* The peer_address of family `family` of a tunnel whose peer addresses
+ * parsed (gre links only: gretap has none), or NULL. */
+static const struct ip_addr *tp_peer(const struct tparse *tp, int family)
+{
+	size_t i;
+
+	if (!tp->ok[K_PEER_ADDRESS] || tp->t->type != TUNNEL_TYPE_GRE)
+		return NULL;
+	for (i = 0; i < tp->t->n_peer_addresses; i++)
+		if (tp->t->peer_addresses[i].family == family)
+			return &tp->t->peer_addresses[i];
+	return NULL;
+}
+
+/* Rules the kernel would not refuse but that break the link: a tunnel to
+ * itself, a peer address that is ours, a peer outside the address's prefix
+ * (Linux then routes the peer's prefix, not the one written), peer
+ * addresses on Ethernet links (dropped before), and a route that sends the
+ * tunnel's own underlay packets into the tunnel. */
+static void check_link_addresses(struct tparse *tp)
+{
+	struct tunnel_config *t = tp->t;
+	const struct scope *sc = &tp->sc;
+	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN], n1[INET6_ADDRSTRLEN + 8],
+	     n2[INET6_ADDRSTRLEN + 8];
+	size_t i, j;
+
+	if (tp->ok[K_LOCAL] && tp->ok[K_REMOTE] && conf_ip_addr_equal(&t->local, &t->remote))
+		sproblem(sc, "remote", tp->line[K_REMOTE],
+			 "\"%s\" is the same as local: the peer must be another host",
+			 conf_ip_addr_str(&t->remote, a1, sizeof(a1)));
+
+	if (tp->ok[K_PEER_ADDRESS] && t->n_peer_addresses && t->type == TUNNEL_TYPE_GRETAP) {
+		sproblem(sc, "peer_address", tp->line[K_PEER_ADDRESS],
+			 "point-to-point peer addresses exist on gre links only; a gretap link is "
+			 "Ethernet: give address a prefix that holds the peer (like \"10.0.0.1/30\") "
+			 "and leave peer_address out");
+		tp->ok[K_PEER_ADDRESS] = false;
+	}
+
+	if (tp->ok[K_PEER_ADDRESS] && tp->ok[K_ADDRESS]) {
+		for (i = 0; i < t->n_peer_addresses; i++) {
+			const struct ip_addr *peer = &t->peer_addresses[i];
+
+			for (j = 0; j < t->n_addresses; j++) {
+				const struct ip_prefix *a = &t->addresses[j];
+
+				if (a->addr.family != peer->family)
+					continue;
+				if (conf_ip_addr_equal(&a->addr, peer)) {
+					sproblem(sc, "peer_address", tp->line[K_PEER_ADDRESS],
+						 "\"%s\" is also this end's address (address \"%s/%u\"): "
+						 "the peer needs an address of its own",
+						 conf_ip_addr_str(peer, a1, sizeof(a1)),
+						 conf_ip_addr_str(&a->addr, a2, sizeof(a2)), a->len);
+					break;
+				}
+				/* A host-length address with a peer anywhere is the
+				 * unnumbered form (ip addr add A/32 peer B): fine. */
+				if (a->len < host_len(peer->family) && !prefix_contains(a, peer)) {
+					sproblem(sc, "peer_address", tp->line[K_PEER_ADDRESS],
+						 "\"%s\" is outside address \"%s/%u\": the kernel would "
+						 "route %s (the peer's prefix) into the tunnel, not %s; "
+						 "put the peer in the prefix, or use a /%u address for a "
+						 "peer outside it",
+						 conf_ip_addr_str(peer, a1, sizeof(a1)),
+						 conf_ip_addr_str(&a->addr, a2, sizeof(a2)), a->len,
+						 net_str(peer, a->len, n1, sizeof(n1)),
+						 net_str(&a->addr, a->len, n2, sizeof(n2)),
+						 host_len(peer->family));
+					break;
+				}
+			}
+		}
+	}
+
+	if (tp->ok[K_ROUTES] && tp->ok[K_REMOTE]) {
+		for (i = 0; i < t->n_routes; i++) {
+			if (!prefix_contains(&t->routes[i], &t->remote))
+				continue;
+			sproblem(sc, "routes", tp->line[K_ROUTES],
+				 "\"%s/%u\" covers the tunnel's own remote \"%s\": packets to the peer "
+				 "would be routed into the tunnel itself (a routing loop); route the "
+				 "networks behind the peer, not its underlay address",
+				 conf_ip_addr_str(&t->routes[i].addr, a1, sizeof(a1)), t->routes[i].len,
+				 conf_ip_addr_str(&t->remote, a2, sizeof(a2)));
+			break;
+		}
+	}
+}
+
+/* Lines of settings that checks after conf_load() report on. */
+static void record_lines(struct tparse *tp)
+{
+	struct tunnel_config *t = tp->t;
+
+	t->lines.name = tp->line[K_NAME];
+	t->lines.local = tp->line[K_LOCAL];
+	t->lines.device = tp->line[K_DEVICE];
+	t->lines.private_key_file = tp->line[K_PRIVATE_KEY_FILE];
+	t->lines.preshared_key_file = tp->line[K_PRESHARED_KEY_FILE];
+	t->lines.peer_public_key = tp->line[K_PEER_PUBLIC_KEY];
+}
+
 /* Rules between the settings of one tunnel. */
 static void check_tunnel(struct tparse *tp)
 {
@@ -1337,6 +1479,7 @@ static void check_tunnel(struct tparse *tp)
 		check_timers(tp);
 	if (secure)
 		check_gre_addresses(tp);
+	check_link_addresses(tp);
 }
 
 /* Defaults, filled once a tunnel is known to be valid. */
@@ -1394,6 +1537,7 @@ static void parse_tunnel(struct loader *L, const config_setting_t *g, size_t ind
 		tp->ok[k] = tunnel_keys[k].fn(tp, s, tunnel_keys[k].name) == 0;
 	}
 	check_tunnel(tp);
+	record_lines(tp);
 }
 
 /* The UDP port before defaults are filled in. */
@@ -1457,6 +1601,53 @@ static void check_tunnels(struct tparse *tps, size_t n)
 	}
 }
 
+
+/* One address on two tunnels makes two links claim it; the kernel takes
+ * it and routes by whichever prefix route wins.  The unnumbered form, a
+ * host-length address with a different peer_address on each gre link (a
+ * hub's one address towards every spoke), is fine and allowed. */
+static void check_tunnels_addresses(struct tparse *tps, size_t n)
+{
+	char a1[INET6_ADDRSTRLEN];
+	size_t i, j, x, y;
+
+	for (i = 0; i < n; i++) {
+		struct tparse *b = &tps[i];
+
+		if (!b->ok[K_ADDRESS])
+			continue;
+		for (j = 0; j < i; j++) {
+			struct tparse *a = &tps[j];
+			bool found = false;
+
+			if (!a->ok[K_ADDRESS])
+				continue;
+			for (x = 0; x < b->t->n_addresses && !found; x++) {
+				const struct ip_prefix *pb = &b->t->addresses[x];
+
+				for (y = 0; y < a->t->n_addresses && !found; y++) {
+					const struct ip_prefix *pa = &a->t->addresses[y];
+					int f = pb->addr.family;
+					const struct ip_addr *peer_a = tp_peer(a, f), *peer_b = tp_peer(b, f);
+
+					if (!conf_ip_addr_equal(&pa->addr, &pb->addr))
+						continue;
+					if (pa->len == host_len(f) && pb->len == host_len(f) && peer_a &&
+					    peer_b && !conf_ip_addr_equal(peer_a, peer_b))
+						continue;
+					sproblem(&b->sc, "address", b->line[K_ADDRESS],
+						 "\"%s\" is also an address of tunnel \"%s\" (line %d); one "
+						 "address on several links needs the unnumbered form: /%u "
+						 "and a different peer_address on each",
+						 conf_ip_addr_str(&pb->addr, a1, sizeof(a1)), a->t->name,
+						 a->t->line, host_len(f));
+					found = true;
+				}
+			}
+		}
+	}
+}
+
 /* ---- top level ---- */
 
 static void parse_daemon(struct loader *L, const config_setting_t *g, struct daemon_config *d)
@@ -1477,19 +1668,15 @@ static void parse_daemon(struct loader *L, const config_setting_t *g, struct dae
 
 		if (!name)
 			continue;
+		/* Relative paths are made absolute against the loader's base
+		 * directory at the end (resolve_paths). */
 		if (strcmp(name, "control_socket") == 0) {
-			if (get_string_buf(&sc, s, name, d->control_socket,
-					   sizeof(((struct sockaddr_un *)0)->sun_path)) < 0)
-				continue;
-			if (d->control_socket[0] != '/')
-				sproblem(&sc, name, sline(s), "%s is not an absolute path",
-					 quote(&q, d->control_socket));
+			d->lines.control_socket = sline(s);
+			get_string_buf(&sc, s, name, d->control_socket,
+				       sizeof(((struct sockaddr_un *)0)->sun_path));
 		} else if (strcmp(name, "pid_file") == 0) {
-			if (get_string_buf(&sc, s, name, d->pid_file, sizeof(d->pid_file)) < 0)
-				continue;
-			if (d->pid_file[0] != '/')
-				sproblem(&sc, name, sline(s), "%s is not an absolute path",
-					 quote(&q, d->pid_file));
+			d->lines.pid_file = sline(s);
+			get_string_buf(&sc, s, name, d->pid_file, sizeof(d->pid_file));
 		} else if (strcmp(name, "log_level") == 0) {
 			const char *v;
 
@@ -1500,8 +1687,10 @@ static void parse_daemon(struct loader *L, const config_setting_t *g, struct dae
 					 "%s is not one of \"err\", \"warning\", \"notice\", \"info\", \"debug\"",
 					 quote(&q, v));
 		} else if (strcmp(name, "user") == 0) {
+			d->lines.user = sline(s);
 			get_string_buf(&sc, s, name, d->user, sizeof(d->user));
 		} else if (strcmp(name, "group") == 0) {
+			d->lines.group = sline(s);
 			get_string_buf(&sc, s, name, d->group, sizeof(d->group));
 		} else {
 			problem(L, sline(s), "daemon: unknown setting %s", quote(&q, name));
@@ -1537,8 +1726,12 @@ static void parse_root(struct loader *L, config_t *cf, struct gresec_config *out
 		else
 			problem(L, sline(s), "unknown setting %s", quote(&q, name));
 	}
-	if (!tunnels)
+	if (!tunnels) {
+		/* An empty or cut-off file must not pass for "no tunnels": a
+		 * reload of it would tear every tunnel down. */
+		problem(L, 0, "tunnels: missing (write \"tunnels = ( );\" for a daemon without tunnels)");
 		return;
+	}
 	if (config_setting_type(tunnels) != CONFIG_TYPE_LIST) {
 		problem(L, sline(tunnels), "tunnels: expected a list ( { ... }, ... ), got %s",
 			type_name(config_setting_type(tunnels)));
@@ -1574,17 +1767,74 @@ static void parse_root(struct loader *L, config_t *cf, struct gresec_config *out
 	}
 	out->n_tunnels = n;
 	check_tunnels(tps, n);
+	check_tunnels_addresses(tps, n);
 	if (L->n_errors == 0)
 		for (i = 0; i < n; i++)
 			tunnel_defaults(&tps[i]);
 	free(tps);
 }
 
+int conf_path_join(char *out, size_t n, const char *dir, const char *path)
+{
+	int len;
+
+	if (!dir || !*dir || path[0] == '/')
+		len = snprintf(out, n, "%s", path);
+	else
+		len = snprintf(out, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", path);
+	return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+/* A relative path setting made absolute against the base directory. */
+static void resolve_one(struct loader *L, const char *label, const char *setting, int line,
+			char *buf, size_t size)
+{
+	char joined[PATH_MAX + 1];
+	struct qbuf q1, q2;
+
+	if (!L->base_dir || !buf[0] || buf[0] == '/')
+		return;
+	if (conf_path_join(joined, sizeof(joined), L->base_dir, buf) != 0 || strlen(joined) >= size) {
+		problem(L, line, "%s%s: %s taken relative to %s is longer than %zu characters", label,
+			setting, quote(&q1, buf), quote(&q2, L->base_dir), size - 1);
+		return;
+	}
+	memcpy(buf, joined, strlen(joined) + 1);
+}
+
+static void resolve_paths(struct loader *L, struct gresec_config *out)
+{
+	char label[QUOTE_MAX * 4 + 32];
+	struct qbuf q;
+	size_t i;
+
+	resolve_one(L, "daemon: ", "control_socket", out->daemon.lines.control_socket,
+		    out->daemon.control_socket, sizeof(((struct sockaddr_un *)0)->sun_path));
+	resolve_one(L, "daemon: ", "pid_file", out->daemon.lines.pid_file, out->daemon.pid_file,
+		    sizeof(out->daemon.pid_file));
+	for (i = 0; i < out->n_tunnels; i++) {
+		struct tunnel_config *t = &out->tunnels[i];
+
+		snprintf(label, sizeof(label), "tunnel %s: ", quote(&q, t->name));
+		resolve_one(L, label, "private_key_file", t->lines.private_key_file,
+			    t->private_key_file, sizeof(t->private_key_file));
+		resolve_one(L, label, "preshared_key_file", t->lines.preshared_key_file,
+			    t->preshared_key_file, sizeof(t->preshared_key_file));
+	}
+}
+
 int conf_load_string(const char *name, const char *text, struct gresec_config *out,
 		     conf_report_fn report, void *report_ctx)
 {
+	return conf_load_string_at(name, text, NULL, out, report, report_ctx);
+}
+
+int conf_load_string_at(const char *name, const char *text, const char *base_dir,
+			struct gresec_config *out, conf_report_fn report, void *report_ctx)
+{
 	struct loader L = {
 		.name = name ? name : "(string)",
+		.base_dir = base_dir,
 		.report = report ? report : default_report,
 		.report_ctx = report_ctx,
 	};
@@ -1612,6 +1862,8 @@ int conf_load_string(const char *name, const char *text, struct gresec_config *o
 			problem(&L, config_error_line(&cf), "syntax error: %s", etext);
 	} else {
 		parse_root(&L, &cf, out);
+		if (L.n_errors == 0)
+			resolve_paths(&L, out);
 	}
 	config_destroy(&cf);
 	free(wide);
@@ -1625,6 +1877,12 @@ int conf_load_string(const char *name, const char *text, struct gresec_config *o
 }
 
 int conf_load(const char *path, struct gresec_config *out, conf_report_fn report, void *report_ctx)
+{
+	return conf_load_at(path, NULL, out, report, report_ctx);
+}
+
+int conf_load_at(const char *path, const char *base_dir, struct gresec_config *out,
+		 conf_report_fn report, void *report_ctx)
 {
 	struct loader L = {
 		.name = path,
@@ -1670,7 +1928,7 @@ int conf_load(const char *path, struct gresec_config *out, conf_report_fn report
 		problem(&L, 0, "contains a NUL byte");
 		goto out;
 	}
-	ret = conf_load_string(path, text, out, report, report_ctx);
+	ret = conf_load_string_at(path, text, base_dir, out, report, report_ctx);
 out:
 	free(text);
 	fclose(f);

@@ -85,6 +85,15 @@ struct tunnel_config {
 	uint32_t keepalive_timeout;
 
 	int line;                          /* source line of the tunnel's group */
+	/* Source lines of settings that checks outside conf_load() (the
+	 * system checks of daemon/preflight.c) report on; 0 = absent. */
+	struct {
+		int name, local, device, private_key_file, preshared_key_file, peer_public_key;
+	} lines;
+	/* Not from the file: a keyed hash of the key files' contents that the
+	 * daemon fills in (all zero until then), so that a reload notices a
+	 * rewritten key file; compared by conf_tunnel_equal(). */
+	uint8_t key_digest[CONF_KEY_LEN];
 };
 
 struct daemon_config {
@@ -93,6 +102,10 @@ struct daemon_config {
 	enum log_level log_level;
 	char user[64];                     /* "" = stay root */
 	char group[64];
+	/* Source lines of these settings (0 = absent), for later checks. */
+	struct {
+		int control_socket, pid_file, user, group;
+	} lines;
 };
 
 struct gresec_config {
@@ -107,13 +120,28 @@ struct gresec_config {
 typedef void (*conf_report_fn)(void *ctx, const char *msg);
 
 /* Load and validate path.  Returns 0 and fills *out, or -1 after reporting
- * every problem found (then *out is left zeroed and owns nothing). */
+ * every problem found (then *out is left zeroed and owns nothing).
+ * Relative paths in the file (key files, daemon.pid_file,
+ * daemon.control_socket) are kept as written. */
 int conf_load(const char *path, struct gresec_config *out,
 	      conf_report_fn report, void *report_ctx);
+
+/* Same, with relative paths in the file made absolute against base_dir
+ * (an absolute directory: the daemon's start directory), so that they
+ * keep naming the same files after the daemon's chdir("/").  Only string
+ * work: nothing is looked up on the system.  base_dir NULL: as conf_load. */
+int conf_load_at(const char *path, const char *base_dir, struct gresec_config *out,
+		 conf_report_fn report, void *report_ctx);
 
 /* Same, for an in-memory buffer named `name` in messages (tests, fuzzing). */
 int conf_load_string(const char *name, const char *text, struct gresec_config *out,
 		     conf_report_fn report, void *report_ctx);
+int conf_load_string_at(const char *name, const char *text, const char *base_dir,
+			struct gresec_config *out, conf_report_fn report, void *report_ctx);
+
+/* dir + "/" + path into out (size n) when path is relative and dir is set,
+ * else path itself.  0, or -1 when it does not fit. */
+int conf_path_join(char *out, size_t n, const char *dir, const char *path);
 
 void conf_free(struct gresec_config *cfg);
 

@@ -2,14 +2,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
 #include <sodium.h>
 
+#include "crypto/keys.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
 #include "daemon/secure.h"
 #include "daemon/tunnel.h"
 
@@ -127,6 +131,64 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 	return failures ? -EIO : 0;
 }
 
+const char *gresecd_tunnels_str(size_t n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%zu %s", n, n == 1 ? "tunnel" : "tunnels");
+	return buf;
+}
+
+/* ---- key files: a reload notices rewritten ones ---- */
+
+static uint8_t digest_key[crypto_generichash_KEYBYTES];
+static bool digest_key_made;
+
+static int digest_key_file(const char *path, uid_t owner, crypto_generichash_state *st)
+{
+	uint8_t key[KEYS_LEN];
+	char err[PATH_MAX + 128];
+
+	if (keys_load_file_owned(path, key, owner, err, sizeof(err)) != 0)
+		return -1;
+	crypto_generichash_update(st, key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	return 0;
+}
+
+void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg)
+{
+	if (!digest_key_made) {
+		randombytes_buf(digest_key, sizeof(digest_key));
+		digest_key_made = true;
+	}
+	for (size_t i = 0; i < cfg->n_tunnels; i++) {
+		struct tunnel_config *c = &cfg->tunnels[i];
+		const struct tunnel *running;
+		crypto_generichash_state st;
+		bool ok;
+
+		if (c->mode != TUNNEL_MODE_SECURE)
+			continue;
+		crypto_generichash_init(&st, digest_key, sizeof(digest_key), sizeof(c->key_digest));
+		ok = digest_key_file(c->private_key_file, d->key_owner, &st) == 0 &&
+		     (!c->preshared_key_file[0] ||
+		      digest_key_file(c->preshared_key_file, d->key_owner, &st) == 0);
+		if (ok) {
+			crypto_generichash_final(&st, c->key_digest, sizeof(c->key_digest));
+		} else {
+			memset(c->key_digest, 0, sizeof(c->key_digest));
+			running = tunnel_find(d, c->name);
+			if (running && running->cfg.mode == TUNNEL_MODE_SECURE &&
+			    !strcmp(running->cfg.private_key_file, c->private_key_file) &&
+			    !strcmp(running->cfg.preshared_key_file, c->preshared_key_file)) {
+				memcpy(c->key_digest, running->cfg.key_digest, sizeof(c->key_digest));
+				log_warn("tunnel \"%s\": its key files cannot be read now: the keys in use stay",
+					 c->name);
+			}
+		}
+		sodium_memzero(&st, sizeof(st));
+	}
+}
+
 struct reload_report {
 	char *buf;
 	size_t len, used;
@@ -145,28 +207,84 @@ static void reload_report_cb(void *ctx, const char *msg)
 		r->used += (size_t)n < r->len - r->used ? (size_t)n : r->len - r->used - 1;
 }
 
+/* Settings read at start only: say that a reload did not apply them. */
+static size_t start_only_changes(const struct daemon_config *was, const struct daemon_config *now,
+				 char *msg, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} fields[] = {
+		{ "control_socket", offsetof(struct daemon_config, control_socket) },
+		{ "pid_file", offsetof(struct daemon_config, pid_file) },
+		{ "user", offsetof(struct daemon_config, user) },
+		{ "group", offsetof(struct daemon_config, group) },
+	};
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *a = (const char *)was + fields[i].off, *b = (const char *)now + fields[i].off;
+		int n;
+
+		if (strcmp(a, b) == 0)
+			continue;
+		log_notice("reload: daemon.%s changed; it is read at start only: restart gresecd to apply it",
+			   fields[i].name);
+		n = snprintf(msg + used, len - used,
+			     "daemon.%s changed: it takes effect at the next start\n", fields[i].name);
+		if (n > 0 && (size_t)n < len - used)
+			used += (size_t)n;
+	}
+	return used;
+}
+
 int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len)
 {
 	struct gresec_config next;
 	struct reload_report rep = { msg, msg_len, 0 };
+	struct daemon_config was = d->cfg.daemon;
+	char n_str[32];
+	size_t used;
 	int err;
 
 	msg[0] = '\0';
+	notify_reloading("reloading the configuration");
 	log_notice("reloading %s", d->config_path);
-	if (conf_load(d->config_path, &next, reload_report_cb, &rep) != 0) {
+	if (conf_load_at(d->config_path, d->start_dir[0] ? d->start_dir : NULL, &next,
+			 reload_report_cb, &rep) != 0) {
 		log_err("reload: %s is invalid, the running configuration stays in force", d->config_path);
 		snprintf(msg + rep.used, msg_len - rep.used,
 			 "configuration invalid; the running configuration stays in force\n");
+		notify_send("READY=1\nSTATUS=%s; the last reload failed: configuration invalid",
+			    gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str)));
 		return -EINVAL;
 	}
+	gresecd_key_digests(d, &next);
 	err = gresecd_apply_config(d, &next);
 	conf_free(&next);
+	if (!d->log_level_fixed && log_get_level() != d->cfg.daemon.log_level) {
+		enum log_level was_level = log_get_level(), now = d->cfg.daemon.log_level;
+
+		/* said at the more verbose of the two, then applied */
+		log_set_level(now > was_level ? now : was_level);
+		log_notice("log level %s, was %s", conf_log_level_name(now),
+			   conf_log_level_name(was_level));
+		log_set_level(now);
+	}
+	gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str));
 	if (err) {
-		snprintf(msg, msg_len, "reloaded with errors: some tunnels could not be set up (see the log)\n");
+		used = (size_t)snprintf(msg, msg_len,
+					"reloaded with errors: some tunnels could not be set up (see the log)\n");
+		if (used < msg_len)
+			start_only_changes(&was, &d->cfg.daemon, msg + used, msg_len - used);
+		notify_send("READY=1\nSTATUS=%s; the last reload had errors (see the log)", n_str);
 		return err;
 	}
-	snprintf(msg, msg_len, "reloaded %s\n", d->config_path);
-	log_notice("reloaded %s: %zu tunnels", d->config_path, d->cfg.n_tunnels);
+	used = (size_t)snprintf(msg, msg_len, "reloaded %s: %s\n", d->config_path, n_str);
+	if (used < msg_len)
+		start_only_changes(&was, &d->cfg.daemon, msg + used, msg_len - used);
+	log_notice("reloaded %s: %s", d->config_path, n_str);
+	notify_send("READY=1\nSTATUS=%s from %s", n_str, d->config_path);
 	return 0;
 }
 

@@ -39,7 +39,8 @@ struct gre_socket {
 struct gresecd {
 	struct ev_loop *loop;
 	struct gresec_config cfg;
-	char config_path[PATH_MAX];
+	char config_path[PATH_MAX];    /* absolute: re-read on reload after chdir("/") */
+	char start_dir[PATH_MAX];      /* relative paths in the file are taken from here; "" none */
 	char control_path[PATH_MAX];   /* "" = from the config */
 	char pid_path[PATH_MAX];       /* "" = from the config */
 	struct nl_ctx nl;
@@ -74,6 +75,7 @@ struct gresecd {
 
 	ev_signal sig_term, sig_int, sig_hup;
 	bool privileges_dropped;
+	bool log_level_fixed;          /* -d: daemon.log_level does not apply */
 	int exit_code;
 };
 
@@ -88,6 +90,17 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next);
 /* Re-read d->config_path and apply it (SIGHUP, `gresec reload`).  Writes a
  * short result for the control client into msg. */
 int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len);
+
+/* Fill each secure tunnel's key_digest in cfg from its key files, so that
+ * conf_tunnel_equal() sees a rewritten key file.  The digest is a keyed
+ * hash (a random key per process) of the decoded keys; the keys are wiped
+ * at once.  A key file that cannot be read keeps the running tunnel's
+ * digest (its keys stay in use, said in the log); for a new tunnel the
+ * digest stays zero and tunnel creation reports the file. */
+void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg);
+
+/* "1 tunnel", "2 tunnels" */
+const char *gresecd_tunnels_str(size_t n, char *buf, size_t len);
 
 /* The daemon's two clocks: monotonic (timers, ages) and wall-clock time
  * (TAI64N timestamps of handshake initiations), in nanoseconds. */

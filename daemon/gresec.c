@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -14,17 +15,21 @@
 #include "conf/config.h"
 #include "crypto/keys.h"
 #include "daemon/ctl_proto.h"
+#include "daemon/preflight.h"
 
 #define CONTROL_ENV "GRESEC_CONTROL_SOCKET"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: gresec [-s SOCKET] COMMAND [ARGS]\n"
+		"usage: gresec [-s SOCKET] COMMAND [ARGS] [-s SOCKET]\n"
 		"commands:\n"
 		"  show [TUNNEL] [--json]   state of the tunnels of the running daemon\n"
 		"  reload                   make the daemon re-read its configuration\n"
-		"  check-config FILE        validate a configuration file\n"
+		"  check-config [--file-only] FILE\n"
+		"                           validate a configuration file and check it against\n"
+		"                           this host (key files, users, interfaces, addresses);\n"
+		"                           --file-only: the file alone\n"
 		"  genkey                   print a new private key (base64)\n"
 		"  pubkey                   read a private key on stdin, print its public key\n"
 		"  genpsk                   print a new pre-shared key (base64)\n"
@@ -104,17 +109,6 @@ static int control_call(const char *path, enum ctl_command cmd, const char *arg)
 	return rc;
 }
 
-static int cmd_check_config(const char *file)
-{
-	struct gresec_config cfg;
-
-	if (conf_load(file, &cfg, NULL, NULL) != 0)
-		return 1;
-	printf("%s: configuration OK (%zu tunnels)\n", file, cfg.n_tunnels);
-	conf_free(&cfg);
-	return 0;
-}
-
 static int print_key(const uint8_t key[32])
 {
 	char b64[KEYS_BASE64_LEN + 1];
@@ -124,11 +118,26 @@ static int print_key(const uint8_t key[32])
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Like wg genkey: a secret written to a file others may read is most
+ * likely a mistake (the umask was not 077).  Still written: the caller
+ * may chmod it at once. */
+static void warn_if_readable(void)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		fprintf(stderr, "gresec: warning: writing a secret key to a file that %s can read "
+				"(mode %04o); set the umask to 077 first (umask 077), or chmod 600 it\n",
+			(st.st_mode & S_IRWXO) ? "everyone" : "its group",
+			(unsigned)(st.st_mode & 07777));
+}
+
 static int cmd_genkey(bool psk)
 {
 	uint8_t key[32];
 	int rc;
 
+	warn_if_readable();
 	if (psk)
 		randombytes_buf(key, sizeof(key));
 	else
@@ -172,13 +181,20 @@ int main(int argc, char **argv)
 	}
 	if (!sock || !sock[0])
 		sock = GRESEC_DEFAULT_CONTROL;
-	if (i < argc && strcmp(argv[i], "-s") == 0) {
-		if (i + 1 >= argc) {
+	/* -s SOCKET before or after the command (`gresec show -s X`): taken
+	 * out of the arguments wherever it is; the last one wins. */
+	for (int j = 1; j < argc;) {
+		if (strcmp(argv[j], "-s") != 0) {
+			j++;
+			continue;
+		}
+		if (j + 1 >= argc) {
 			usage(stderr);
 			return 1;
 		}
-		sock = argv[i + 1];
-		i += 2;
+		sock = argv[j + 1];
+		memmove(&argv[j], &argv[j + 2], (size_t)(argc - j - 2) * sizeof(*argv));
+		argc -= 2;
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -213,8 +229,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "reload") && left == 0)
 		return control_call(sock, CTL_CMD_RELOAD, NULL);
-	if (!strcmp(cmd, "check-config") && left == 1)
-		return cmd_check_config(argv[i]);
+	if (!strcmp(cmd, "check-config") && left == 1 && argv[i][0] != '-')
+		return preflight_check_file(argv[i], NULL, false);
+	if (!strcmp(cmd, "check-config") && left == 2 && !strcmp(argv[i], "--file-only"))
+		return preflight_check_file(argv[i + 1], NULL, true);
 	if (!strcmp(cmd, "genkey") && left == 0)
 		return cmd_genkey(false);
 	if (!strcmp(cmd, "genpsk") && left == 0)

@@ -17,6 +17,8 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
+#include "daemon/preflight.h"
 #include "daemon/privdrop.h"
 #include "daemon/rundir.h"
 #include "daemon/tunnel.h"
@@ -25,21 +27,49 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: gresecd [-f] [-t] [-P] [-d] [-c FILE] [-p PIDFILE] [-s SOCKET]\n"
-		"  -c FILE    configuration file (default %s)\n"
-		"  -f         stay in the foreground, log to stderr\n"
-		"  -t         check the configuration and exit (0 valid, 1 invalid)\n"
-		"  -P         print the pid file and control socket in effect and exit\n"
-		"  -p FILE    pid file (overrides daemon.pid_file)\n"
-		"  -s SOCKET  control socket (overrides daemon.control_socket)\n"
-		"  -d         debug logging\n"
-		"  -V         print the version and exit\n"
-		"  -h         this help\n", GRESEC_DEFAULT_CONFIG);
+		"  -c, --config FILE     configuration file (default %s)\n"
+		"  -f, --foreground      stay in the foreground, log to stderr (the journal\n"
+		"                        under systemd); readiness to $NOTIFY_SOCKET\n"
+		"  -t, --check           check the configuration and this host, and exit\n"
+		"                        (0 usable, 1 not)\n"
+		"  -P, --print-paths     print the pid file and control socket in effect and exit\n"
+		"  -p, --pid-file FILE   pid file (overrides daemon.pid_file)\n"
+		"  -s, --socket SOCKET   control socket (overrides daemon.control_socket)\n"
+		"  -d, --debug           debug logging (overrides daemon.log_level)\n"
+		"  -V, --version         print the version and exit\n"
+		"  -h, --help            this help\n"
+		"Relative paths are taken relative to the directory gresecd is started in.\n",
+		GRESEC_DEFAULT_CONFIG);
+}
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "check", no_argument, NULL, 't' },
+	{ "print-paths", no_argument, NULL, 'P' },
+	{ "pid-file", required_argument, NULL, 'p' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGTERM: return "SIGTERM";
+	case SIGINT: return "SIGINT";
+	case SIGHUP: return "SIGHUP";
+	default: return "a signal";
+	}
 }
 
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
-	log_notice("signal %d: shutting down", w->signum);
+	log_notice("%s: shutting down", signal_name(w->signum));
+	notify_send("STOPPING=1\nSTATUS=shutting down (%s)", signal_name(w->signum));
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -60,8 +90,74 @@ static bool any_plain(const struct gresec_config *cfg)
 	return false;
 }
 
-/* Classic double-fork daemon; the parent exits only once the child is up,
- * with the child's status, so an init script sees start-up failures. */
+static void preflight_log(void *ctx, enum preflight_kind kind, const char *msg)
+{
+	(void)ctx;
+	switch (kind) {
+	case PREFLIGHT_ERROR: log_err("%s", msg); break;
+	case PREFLIGHT_WARNING: log_warn("%s", msg); break;
+	case PREFLIGHT_NOTE: log_info("%s", msg); break;
+	case PREFLIGHT_UNCHECKED: log_notice("%s", msg); break;
+	}
+}
+
+/* The checks of -t, before anything is set up: a start that would fail
+ * half-way fails here instead, with every reason at once. */
+static int start_checks(struct gresecd *d, const struct gresec_config *cfg)
+{
+	struct preflight_opts o = { .at_start = true, .pid_file = d->pid_path, .key_owner = d->key_owner };
+	struct preflight_counts n;
+
+	preflight_run(cfg, &o, preflight_log, NULL, &n);
+	if (n.errors) {
+		log_err("not starting: %u %s found before setting up any tunnel", n.errors,
+			n.errors == 1 ? "problem" : "problems");
+		return -1;
+	}
+	return 0;
+}
+
+/* The process started from the shell: relays what the daemon reports
+ * during start-up (errors and warnings, log.c) to its stderr, and exits
+ * with the daemon's start-up status, which follows a NUL byte.  Without
+ * that byte the daemon died before it could say. */
+static void __attribute__((noreturn)) parent_wait(int fd)
+{
+	char buf[1024];
+	bool after_nul = false;
+	int status = -1;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			if (after_nul) {
+				if (status < 0)
+					status = (unsigned char)buf[i];
+				after_nul = false;
+			} else if (buf[i] == '\0') {
+				after_nul = true;
+			} else if (status < 0) {
+				fputc(buf[i], stderr);
+			}
+		}
+	}
+	if (status < 0) {
+		fprintf(stderr, "gresecd: the daemon ended during start-up without a status "
+				"(see the system log)\n");
+		status = 1;
+	}
+	fflush(stderr);
+	_exit(status);
+}
+
+/* Classic double-fork daemon.  The parent exits only once the daemon is up
+ * or has failed, with its status and its error messages on stderr, so the
+ * shell or init script that started it sees why. */
 static int daemonize(int *ready_fd)
 {
 	int pipefd[2];
@@ -73,12 +169,8 @@ static int daemonize(int *ready_fd)
 	if (pid < 0)
 		return -1;
 	if (pid > 0) {
-		char status = 1;
-
 		close(pipefd[1]);
-		if (read(pipefd[0], &status, 1) != 1)
-			status = 1;
-		_exit(status);
+		parent_wait(pipefd[0]);
 	}
 	close(pipefd[0]);
 	if (setsid() < 0)
@@ -102,15 +194,36 @@ static int daemonize(int *ready_fd)
 	return 0;
 }
 
+/* End of start-up: the status to the waiting parent (log.c no longer
+ * copies messages there). */
 static void report_ready(int *ready_fd, char status)
 {
+	char rec[2] = { '\0', status };
+
 	if (*ready_fd < 0)
 		return;
-	if (write(*ready_fd, &status, 1) != 1) {
+	log_set_start_fd(-1);
+	if (write(*ready_fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec)) {
 		/* the parent is gone: nothing to tell */
 	}
 	close(*ready_fd);
 	*ready_fd = -1;
+}
+
+/* dir + path when path is relative; fails (with a message) when it does
+ * not fit or there is no directory to resolve against. */
+static int absolute(char *out, size_t n, const char *dir, const char *path, const char *what)
+{
+	if (path[0] != '/' && !dir) {
+		fprintf(stderr, "gresecd: %s \"%s\" is relative, but the working directory is unknown\n",
+			what, path);
+		return -1;
+	}
+	if (conf_path_join(out, n, dir, path) != 0) {
+		fprintf(stderr, "gresecd: %s \"%s\" is too long\n", what, path);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -118,13 +231,14 @@ int main(int argc, char **argv)
 	struct gresecd d;
 	struct gresec_config cfg;
 	const char *config_path = GRESEC_DEFAULT_CONFIG;
-	const char *pid_opt = NULL, *sock_opt = NULL;
+	const char *pid_opt = NULL, *sock_opt = NULL, *base;
 	bool foreground = false, check_only = false, print_paths = false, debug = false;
 	int ready_fd = -1, pid_fd = -1, opt, rc = 1;
 	struct rundir_file pid_file = { .dirfd = -1 };
 	uid_t daemon_uid = (uid_t)-1;
+	char n_str[32];
 
-	while ((opt = getopt(argc, argv, "c:ftPp:s:dVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:ftPp:s:dVh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
 		case 'f': foreground = true; break;
@@ -142,22 +256,33 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	/* A start-up report to a parent that is gone must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "gresecd: libsodium failed to initialise\n");
 		return 1;
 	}
-	if (conf_load(config_path, &cfg, NULL, NULL) != 0)
-		return 1;
-	if (check_only) {
-		printf("%s: configuration OK (%zu tunnels)\n", config_path, cfg.n_tunnels);
-		conf_free(&cfg);
-		return 0;
-	}
+	if (check_only)
+		return preflight_check_file(config_path, pid_opt, false);
 
+	/* Relative paths (-c, -p, -s and those in the file) are taken from
+	 * the start directory, once: the daemon then runs in /, and a reload
+	 * must find the same files. */
 	memset(&d, 0, sizeof(d));
-	snprintf(d.config_path, sizeof(d.config_path), "%s", config_path);
-	snprintf(d.pid_path, sizeof(d.pid_path), "%s", pid_opt ? pid_opt : cfg.daemon.pid_file);
-	snprintf(d.control_path, sizeof(d.control_path), "%s", sock_opt ? sock_opt : cfg.daemon.control_socket);
+	base = getcwd(d.start_dir, sizeof(d.start_dir)) ? d.start_dir : NULL;
+	if (!base)
+		d.start_dir[0] = '\0';
+	if (absolute(d.config_path, sizeof(d.config_path), base, config_path, "configuration file") != 0)
+		return 1;
+	if (conf_load_at(config_path, base, &cfg, NULL, NULL) != 0)
+		return 1;
+	if (absolute(d.pid_path, sizeof(d.pid_path), base, pid_opt ? pid_opt : cfg.daemon.pid_file,
+		     "pid file") != 0 ||
+	    absolute(d.control_path, sizeof(d.control_path), base,
+		     sock_opt ? sock_opt : cfg.daemon.control_socket, "control socket") != 0) {
+		conf_free(&cfg);
+		return 1;
+	}
 	if (print_paths) {
 		/* For the init script, which removes them at stop. */
 		printf("pid_file %s\ncontrol_socket %s\n", d.pid_path, d.control_path);
@@ -170,8 +295,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_open("gresecd", foreground, debug ? LOG_LEVEL_DEBUG : cfg.daemon.log_level);
+	log_set_start_fd(ready_fd);
+	d.log_level_fixed = debug;
 	privdrop_harden();
-	signal(SIGPIPE, SIG_IGN);
 
 	d.loop = ev_default_loop(EVFLAG_AUTO);
 	if (!d.loop) {
@@ -199,6 +325,9 @@ int main(int argc, char **argv)
 	d.key_owner = daemon_uid != (uid_t)-1 ? daemon_uid : geteuid();
 	if (control_open(&d, d.control_path, daemon_uid) != 0)
 		goto out_shutdown;
+	if (start_checks(&d, &cfg) != 0)
+		goto out_shutdown;
+	gresecd_key_digests(&d, &cfg);
 	if (gresecd_apply_config(&d, &cfg) != 0) {
 		log_err("cannot set up the tunnels of %s", config_path);
 		goto out_shutdown;
@@ -222,9 +351,10 @@ int main(int argc, char **argv)
 	ev_signal_start(d.loop, &d.sig_int);
 	ev_signal_start(d.loop, &d.sig_hup);
 
-	log_notice("gresecd %s started with %zu tunnels from %s", PACKAGE_VERSION, d.cfg.n_tunnels,
-		   config_path);
+	gresecd_tunnels_str(d.cfg.n_tunnels, n_str, sizeof(n_str));
+	log_notice("gresecd %s started with %s from %s", PACKAGE_VERSION, n_str, d.config_path);
 	report_ready(&ready_fd, 0);
+	notify_send("READY=1\nSTATUS=%s from %s", n_str, d.config_path);
 	ev_run(d.loop, 0);
 	rc = 0;
 
@@ -239,6 +369,8 @@ out:
 		close(pid_fd);
 	if (rc == 0)
 		log_notice("gresecd stopped");
+	else if (ready_fd >= 0 || getenv("NOTIFY_SOCKET"))
+		notify_send("STATUS=failed to start (see the log)");
 	report_ready(&ready_fd, (char)rc);
 	log_close();
 	return rc;

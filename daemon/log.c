@@ -1,10 +1,16 @@
-/* daemon/log.c: stderr or syslog, with levels and rate limiting. */
+/* daemon/log.c: stderr (or the journal through it) or syslog, with levels
+ * and rate limiting. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "daemon/log.h"
 
@@ -12,8 +18,10 @@
  * its small settings live here rather than in the daemon's context. */
 static struct {
 	bool to_stderr;
+	bool journal;        /* stderr is systemd's journal: "<N>" prefixes, no time */
 	enum log_level level;
-} logger = { true, LOG_LEVEL_INFO };
+	int start_fd;        /* errors and warnings also go here during start-up, or -1 */
+} logger = { true, false, LOG_LEVEL_INFO, -1 };
 
 enum { LOG_RL_BURST = 5 };
 
@@ -34,12 +42,37 @@ static const char *level_name(enum log_level level)
 	return (unsigned)level < sizeof(names) / sizeof(names[0]) ? names[level] : "debug";
 }
 
+/* systemd connects a service's stderr to the journal and says so in
+ * JOURNAL_STREAM ("device:inode" of that stream): only when our stderr is
+ * still that stream (not redirected by a wrapper) does the journal read
+ * it.  INVOCATION_ID alone is no proof: it is set whatever StandardError=
+ * says. */
+bool log_stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char extra;
+
+	if (!e || sscanf(e, "%llu:%llu%c", &dev, &ino, &extra) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void log_open(const char *ident, bool to_stderr, enum log_level level)
 {
 	logger.to_stderr = to_stderr;
+	logger.journal = to_stderr && log_stderr_is_journal();
 	logger.level = level;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_set_start_fd(int fd)
+{
+	logger.start_fd = fd;
 }
 
 void log_set_level(enum log_level level) { logger.level = level; }
@@ -51,11 +84,40 @@ void log_close(void)
 		closelog();
 }
 
+/* The start-up report to the shell that started a daemonizing gresecd:
+ * one line per error or warning (daemon/gresecd.c relays them). */
+static void start_report(enum log_level level, const char *msg)
+{
+	char line[2048];
+	int n;
+
+	if (logger.start_fd < 0 || level > LOG_LEVEL_WARN)
+		return;
+	n = snprintf(line, sizeof(line), "gresecd: %s%s\n", level == LOG_LEVEL_ERR ? "" : "warning: ", msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	while (write(logger.start_fd, line, (size_t)n) < 0 && errno == EINTR)
+		;
+}
+
 static void log_v(enum log_level level, const char *fmt, va_list ap)
 {
+	char msg[2048];
+
+	if (level > logger.level && !(logger.start_fd >= 0 && level <= LOG_LEVEL_WARN))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	start_report(level, msg);
 	if (level > logger.level)
 		return;
-	if (logger.to_stderr) {
+	if (logger.journal) {
+		/* sd-daemon(3) prefixes: the journal takes them as the priority,
+		 * and stamps the time itself. */
+		fprintf(stderr, "<%d>%s\n", syslog_priority(level), msg);
+		fflush(stderr);
+	} else if (logger.to_stderr) {
 		struct timespec ts;
 		struct tm tm;
 		char stamp[32];
@@ -63,12 +125,11 @@ static void log_v(enum log_level level, const char *fmt, va_list ap)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ld gresecd %s: ", stamp, ts.tv_nsec / 1000000L, level_name(level));
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		fprintf(stderr, "%s.%03ld gresecd %s: %s\n", stamp, ts.tv_nsec / 1000000L,
+			level_name(level), msg);
 		fflush(stderr);
 	} else {
-		vsyslog(syslog_priority(level), fmt, ap);
+		syslog(syslog_priority(level), "%s", msg);
 	}
 }
 

@@ -1,8 +1,10 @@
 /* daemon/log.h: the one logging API of gresec.
  *
  * Foreground daemons log to stderr, background ones to syslog (facility
- * daemon).  Problems seen per packet go through log_ratelimited() so that a
- * flood of bad traffic cannot flood the log.
+ * daemon).  When stderr is systemd's journal (JOURNAL_STREAM), lines carry
+ * sd-daemon priority prefixes ("<3>" .. "<7>") and no time stamp, so that
+ * `journalctl -p err` works.  Problems seen per packet go through
+ * log_ratelimited() so that a flood of bad traffic cannot flood the log.
  */
 #ifndef GRESEC_DAEMON_LOG_H
 #define GRESEC_DAEMON_LOG_H
@@ -12,6 +14,11 @@
 #include "conf/config.h"
 
 void log_open(const char *ident, bool to_stderr, enum log_level level);
+/* Whether stderr is the stream systemd's JOURNAL_STREAM names. */
+bool log_stderr_is_journal(void);
+/* While a daemonizing start runs: errors and warnings are also written,
+ * one line each, to fd (the pipe to the shell that started us); -1 stops. */
+void log_set_start_fd(int fd);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_close(void);

@@ -197,6 +197,24 @@ int plain_send(struct tunnel *t, struct pkt *p)
  * the peer alive; after keepalive_retries missed ones the carrier goes down
  * so routing daemons withdraw their routes at once. */
 
+/* The peer sends (traffic or its own keepalives) but never returned one of
+ * ours: most often a Linux peer dropping the returned packet, whose source
+ * is its own address.  Said at the 4th, 8th, 16th ... keepalive sent. */
+static void plain_keepalive_hint(const struct tunnel *t)
+{
+	uint64_t sent = t->ctr.keepalives_sent;
+
+	if (t->ctr.keepalives_received || !(t->ctr.rx_packets || t->ctr.keepalives_reflected) ||
+	    sent < 4 || (sent & (sent - 1)))
+		return;
+	log_warn("tunnel \"%s\": the peer sends (%llu packets received) but returned none of our "
+		 "%llu keepalives: a Linux peer returns them only with net.ipv4.ip_forward=1, and "
+		 "net.ipv4.conf.<its GRE interface>.accept_local=1 and rp_filter 0 or 2 on that "
+		 "interface (other peers: keepalive in gresec.conf(5)); or set keepalive = 0",
+		 t->cfg.name, (unsigned long long)(t->ctr.rx_packets + t->ctr.keepalives_reflected),
+		 (unsigned long long)sent);
+}
+
 static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct tunnel *t = w->data;
@@ -218,8 +236,10 @@ static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int reve
 	if (gre_keepalive_build(p, &inner, t->cfg.local.u.v4, t->cfg.remote.u.v4) != 0 ||
 	    gre_encap(p, &t->gre_tx, GRE_PROTO_IPV4) != 0)
 		return;
-	if (plain_send(t, p) == 0)
+	if (plain_send(t, p) == 0) {
 		t->ctr.keepalives_sent++;
+		plain_keepalive_hint(t);
+	}
 }
 
 void plain_keepalive_reset(struct tunnel *t)

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Every example configuration shipped with gresec must pass
-# "gresec check-config": docs/examples/**/*.conf and conf/examples/*.conf.
+# "gresec check-config --file-only" (the file alone: the examples name
+# addresses, devices and key files of other hosts): docs/examples/**/*.conf
+# and conf/examples/*.conf.
 # BIRD configurations (bird*.conf) are checked with "bird -p" when BIRD is
 # installed, and skipped otherwise.
 #
@@ -49,7 +51,7 @@ for f in $files; do
 		continue
 		;;
 	esac
-	if "$GRESEC" check-config "$f" >"$out" 2>&1; then
+	if "$GRESEC" check-config --file-only "$f" >"$out" 2>&1; then
 		echo "PASS: $rel"
 		passed=$((passed + 1))
 	else

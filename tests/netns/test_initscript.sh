@@ -14,7 +14,10 @@
 # fallback (GRESEC_NO_SSD=1).  It checks the LSB exit codes of start,
 # status (0 running, 1 dead with pid file, 3 stopped), reload, restart,
 # stop and unknown actions, the pid file, and that the tunnel interfaces
-# appear, survive reloads and disappear on stop.
+# appear, survive reloads and disappear on stop.  reload reports the
+# daemon's answer (gresec reload): its message and exit 0, or exit 1 with
+# the reason when a tunnel cannot be set up; without a control socket it
+# falls back to SIGHUP and says so.
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -58,6 +61,7 @@ init()
 	ip netns exec "$NS" env \
 		GRESECD_DEFAULTS="$R/default" \
 		GRESECD_DAEMON="$GRESECD" \
+		GRESECD_CLI="$GRESEC" \
 		GRESECD_CONFIG="$CONF" \
 		GRESECD_PIDFILE="$PIDF" \
 		GRESECD_SOCKET="$SOCK" \
@@ -76,7 +80,9 @@ init_rc()
 	check_eq "$desc: '$*' exits $want" "$rc" "$want"
 }
 
-# write_conf N: a config with tunnels gsi0 .. gsi(N-1).
+# write_conf N: a config with tunnels gsi0 .. gsi(N-1), and the group
+# $EXTRA_TUNNEL when set.
+EXTRA_TUNNEL=""
 write_conf()
 {
 	local n=$1 i
@@ -93,6 +99,7 @@ write_conf()
 			[ "$i" -gt 0 ] && echo "    key = $((i + 6));"
 			echo "    address = \"10.201.$i.1/30\"; peer_address = \"10.201.$i.2\"; }"
 		done
+		[ -n "$EXTRA_TUNNEL" ] && echo ", { $EXTRA_TUNNEL }"
 		echo ');'
 	} >"$CONF"
 }
@@ -183,8 +190,41 @@ round()
 	check "$label: gsi1 survives the invalid reload" link_exists "$NS" gsi1
 	cp "$R/good.conf" "$CONF"
 
+	# reload reports what the daemon answered
+	out=$(init reload); rc=$?
+	echo "$out"
+	check_eq "$label: reload exits 0" "$rc" 0
+	check "$label: reload prints the daemon's answer" \
+		eval 'echo "$out" | grep -qF "Reloaded gresec tunnel daemon configuration: reloaded $CONF: 2 tunnels"'
+	# a tunnel the daemon cannot set up (its local address is not
+	# assigned: -t only warns): the reload fails and says why
+	EXTRA_TUNNEL='name = "gsi9"; mode = "plain"; local = "10.0.0.99"; remote = "10.0.0.2"; key = 99;'
+	write_conf 2
+	out=$(init reload); rc=$?
+	echo "$out"
+	check_eq "$label: reload with a tunnel that cannot be set up exits 1" "$rc" 1
+	check "$label: ... and says the reload failed" eval 'echo "$out" | grep -qF "reload failed (gresec reload exit status 1)"'
+	check "$label: ... with the daemon's reason" \
+		eval 'echo "$out" | grep -qF "some tunnels could not be set up"'
+	check "$label: ... the daemon lives on" alive "$pid"
+	check "$label: ... gsi1 still there" link_exists "$NS" gsi1
+	EXTRA_TUNNEL=""
+	write_conf 2
+	init_rc "$label (fixed again)" 0 reload
+
 	init_rc "$label" 0 force-reload
 	check "$label: daemon alive after force-reload" alive "$pid"
+
+	# no control socket: SIGHUP, and the script says so
+	rm -f "$SOCK"
+	write_conf 3
+	out=$(init reload); rc=$?
+	echo "$out"
+	check_eq "$label: reload without a control socket exits 0" "$rc" 0
+	check "$label: ... says it fell back to SIGHUP" \
+		eval 'echo "$out" | grep -qF "by SIGHUP (no control socket at $SOCK): see the log for the result"'
+	check "$label: ... and the daemon reloaded (gsi2 appears)" wait_for link_exists "$NS" gsi2
+	write_conf 2
 
 	# restart: a new daemon with both tunnels
 	init_rc "$label" 0 restart

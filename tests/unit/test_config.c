@@ -167,7 +167,7 @@ static void test_plain_full(void **state)
 		"  {\n"
 		"    name = \"gre1\";\n"
 		"    description = \"MyGRE Tunnel 12345678901\";  # 99999999999999999999 in a comment\n"
-		"    mode = \"plain\"; type = \"gretap\";\n"
+		"    mode = \"plain\"; type = \"gre\";\n"
 		"    local = \"2001:db8::1\"; remote = \"2001:db8::2\";\n"
 		"    device = \"ens18\";\n"
 		"    address = ( \"11.11.1.2/30\", \"fd00::2/64\" );\n"
@@ -192,7 +192,7 @@ static void test_plain_full(void **state)
 	assert_string_equal(cfg.daemon.group, "nogroup");
 	t = &cfg.tunnels[0];
 	assert_string_equal(t->description, "MyGRE Tunnel 12345678901");
-	assert_int_equal(t->type, TUNNEL_TYPE_GRETAP);
+	assert_int_equal(t->type, TUNNEL_TYPE_GRE);
 	assert_int_equal(t->local.family, AF_INET6);
 	assert_string_equal(conf_ip_addr_str(&t->remote, buf, sizeof(buf)), "2001:db8::2");
 	assert_string_equal(t->device, "ens18");
@@ -321,11 +321,108 @@ static void test_several_tunnels(void **state)
 	assert_int_equal(cfg.tunnels[4].line, 6);
 	conf_free(&cfg);
 
-	load_ok("daemon: { log_level = \"err\"; };\n", &cfg);
+	/* "no tunnels" must be said: an empty list is fine, a missing one is not */
+	load_ok("daemon: { log_level = \"err\"; };\ntunnels = ( );\n", &cfg);
 	assert_int_equal(cfg.n_tunnels, 0);
 	assert_null(cfg.tunnels);
 	assert_int_equal(cfg.daemon.log_level, LOG_LEVEL_ERR);
 	conf_free(&cfg);
+}
+
+
+/* What the address checks allow: the unnumbered form, a hub's one address
+ * towards several peers, routes that leave the remote alone, no tunnels. */
+static void test_address_rules_allow(void **state)
+{
+	static const char hub[] =
+		"tunnels = (\n"
+		"  { name = \"gre1\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"2.2.2.2\";\n"
+		"    address = ( \"10.0.0.1/32\", \"fd00::1/128\" ); peer_address = ( \"10.9.0.1\", \"fd09::1\" ); },\n"
+		"  { name = \"gre2\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"3.3.3.3\";\n"
+		"    address = ( \"10.0.0.1/32\", \"fd00::1/128\" ); peer_address = ( \"10.9.0.2\", \"fd09::2\" ); }\n"
+		");\n";
+	struct gresec_config cfg;
+
+	(void)state;
+	load_ok(PLAIN("  address = \"10.0.0.1/32\";\n  peer_address = \"10.9.9.9\";\n"), &cfg);
+	conf_free(&cfg);
+	load_ok(PLAIN("  address = \"10.0.0.0/31\";\n  peer_address = \"10.0.0.1\";\n"), &cfg);
+	conf_free(&cfg);
+	load_ok(hub, &cfg);
+	assert_int_equal(cfg.n_tunnels, 2);
+	conf_free(&cfg);
+	/* 33.33.33.33 (remote) is in 0.0.0.0/1 but not in 128.0.0.0/1 */
+	load_ok(PLAIN("  routes = ( \"128.0.0.0/1\", \"::/0\" );\n"), &cfg);
+	conf_free(&cfg);
+	/* a responder (no remote) has nothing to loop */
+	load_ok(SECURE("  routes = \"0.0.0.0/0\";\n"), &cfg);
+	conf_free(&cfg);
+	/* gretap addresses without peers */
+	load_ok(PLAIN("  type = \"gretap\";\n  address = \"10.0.0.1/24\";\n"), &cfg);
+	conf_free(&cfg);
+	load_ok("tunnels = ( );\n", &cfg);
+	assert_int_equal(cfg.n_tunnels, 0);
+	conf_free(&cfg);
+}
+
+/* Relative paths: taken relative to the base directory when one is given
+ * (the daemon's start directory), kept as written otherwise. */
+static void test_relative_paths(void **state)
+{
+	static const char text[] =
+		"daemon: { pid_file = \"run/x.pid\"; control_socket = \"x.sock\"; };\n"
+		"tunnels = ( {\n"
+		"  name = \"sec1\"; mode = \"secure\";\n"
+		"  private_key_file = \"keys/a.key\";\n"
+		"  preshared_key_file = \"/etc/gresec/psk\";\n"
+		"  peer_public_key = \"" KEY_A "\";\n"
+		"} );\n";
+	char long_base[200];
+	struct gresec_config cfg;
+	struct msgs ms = { 0 };
+	char out[16];
+
+	(void)state;
+	assert_int_equal(conf_load_string_at("test.conf", text, "/srv/site", &cfg, collect, &ms), 0);
+	assert_int_equal(ms.n, 0);
+	assert_string_equal(cfg.daemon.pid_file, "/srv/site/run/x.pid");
+	assert_string_equal(cfg.daemon.control_socket, "/srv/site/x.sock");
+	assert_string_equal(cfg.tunnels[0].private_key_file, "/srv/site/keys/a.key");
+	assert_string_equal(cfg.tunnels[0].preshared_key_file, "/etc/gresec/psk");
+	assert_int_equal(cfg.tunnels[0].lines.private_key_file, 4);
+	assert_int_equal(cfg.tunnels[0].lines.name, 3);
+	assert_int_equal(cfg.daemon.lines.pid_file, 1);
+	conf_free(&cfg);
+
+	/* a trailing slash on the base is not doubled */
+	assert_int_equal(conf_load_string_at("test.conf", text, "/", &cfg, collect, &ms), 0);
+	assert_string_equal(cfg.daemon.pid_file, "/run/x.pid");
+	conf_free(&cfg);
+
+	assert_int_equal(conf_load_string("test.conf", text, &cfg, collect, &ms), 0);
+	assert_string_equal(cfg.daemon.pid_file, "run/x.pid");
+	assert_string_equal(cfg.tunnels[0].private_key_file, "keys/a.key");
+	conf_free(&cfg);
+
+	/* the socket path must still fit sun_path once made absolute */
+	memset(long_base, 'd', sizeof(long_base) - 1);
+	long_base[0] = '/';
+	long_base[sizeof(long_base) - 1] = '\0';
+	assert_int_equal(conf_load_string_at("test.conf", text, long_base, &cfg, collect, &ms), -1);
+	if (ms.n != 1)
+		msgs_dump(&ms);
+	assert_int_equal(ms.n, 1);
+	assert_true(msgs_has(&ms, "test.conf:1: daemon: control_socket: \"x.sock\" taken relative to \"/ddd"));
+	assert_true(msgs_has(&ms, "is longer than 107 characters"));
+	msgs_free(&ms);
+
+	assert_int_equal(conf_path_join(out, sizeof(out), "/a", "b"), 0);
+	assert_string_equal(out, "/a/b");
+	assert_int_equal(conf_path_join(out, sizeof(out), "/a", "/b"), 0);
+	assert_string_equal(out, "/b");
+	assert_int_equal(conf_path_join(out, sizeof(out), NULL, "b"), 0);
+	assert_string_equal(out, "b");
+	assert_int_equal(conf_path_join(out, sizeof(out), "/aaaaaaaaaaaaaaaaaa", "b"), -1);
 }
 
 /* ---- broken configurations: one message each, exact text and line ---- */
@@ -465,20 +562,66 @@ static const struct broken broken_table[] = {
 	  "    peer_public_key = \"" KEY_A "\"; }\n"
 	  ");\n",
 	  "test.conf:4: tunnel \"s2\": peer_public_key: same peer as tunnel \"s1\" (line 2) on port 51947" },
-	{ "daemon: {\n  log_level = \"verbose\";\n};\n",
+	{ "daemon: {\n  log_level = \"verbose\";\n};\ntunnels = ( );\n",
 	  "test.conf:2: daemon: log_level: \"verbose\" is not one of \"err\", \"warning\", \"notice\", \"info\", \"debug\"" },
-	{ "daemon: {\n  log_levle = \"info\";\n};\n", "test.conf:2: daemon: unknown setting \"log_levle\"" },
-	{ "daemon: {\n  control_socket = \"run/x.sock\";\n};\n",
-	  "test.conf:2: daemon: control_socket: \"run/x.sock\" is not an absolute path" },
-	{ "daemon: {\n  control_socket = \"/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\";\n};\n",
-	  "test.conf:2: daemon: control_socket: \"/run/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	{ "daemon: {\n  log_levle = \"info\";\n};\ntunnels = ( );\n",
+	  "test.conf:2: daemon: unknown setting \"log_levle\"" },
+	{ "tunnels = ( );\ndaemon: {\n  control_socket = \"/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\";\n};\n",
+	  "test.conf:3: daemon: control_socket: \"/run/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "\"... is longer than 107 characters" },
-	{ "daemon: {\n  user = 0;\n};\n", "test.conf:2: daemon: user: expected a string, got an integer" },
-	{ "daemon = 1;\n", "test.conf:1: daemon: expected a group { ... }, got an integer" },
-	{ "tunnel = ();\n", "test.conf:1: unknown setting \"tunnel\"" },
+	{ "daemon: {\n  user = 0;\n};\ntunnels = ( );\n",
+	  "test.conf:2: daemon: user: expected a string, got an integer" },
+	{ "daemon = 1;\ntunnels = ( );\n", "test.conf:1: daemon: expected a group { ... }, got an integer" },
+	{ "tunnel = ();\ntunnels = ( );\n", "test.conf:1: unknown setting \"tunnel\"" },
 	{ "tunnels = { name = \"x\"; };\n", "test.conf:1: tunnels: expected a list ( { ... }, ... ), got a group" },
 	{ "tunnels = ( \"gre1\" );\n", "test.conf:1: tunnels: item 1: expected a group { ... }, got a string" },
 	{ "daemon: {\n  log_level = ;\n};\n", "test.conf:2: syntax error" },
+	/* No tunnels list: an empty or cut-off file is not "no tunnels". */
+	{ "", "test.conf: tunnels: missing (write \"tunnels = ( );\" for a daemon without tunnels)" },
+	{ "# only a comment\n", "test.conf: tunnels: missing" },
+	{ "daemon: {\n  log_level = \"info\";\n};\n", "test.conf: tunnels: missing" },
+	/* What the kernel would take silently but breaks the link. */
+	{ "tunnels = ( {\n  name = \"gre1\";\n  mode = \"plain\";\n  local = \"22.22.22.22\";\n"
+	  "  remote = \"22.22.22.22\";\n} );\n",
+	  "test.conf:5: tunnel \"gre1\": remote: \"22.22.22.22\" is the same as local: the peer must be another host" },
+	{ PLAIN("  address = \"11.11.1.2/30\";\n  peer_address = \"11.11.1.2\";\n"),
+	  "test.conf:7: tunnel \"gre1\": peer_address: \"11.11.1.2\" is also this end's address "
+	  "(address \"11.11.1.2/30\"): the peer needs an address of its own" },
+	{ PLAIN("  address = ( \"11.11.1.2/30\", \"fd00::2/64\" );\n  peer_address = ( \"11.11.1.1\", \"fd00::2\" );\n"),
+	  "test.conf:7: tunnel \"gre1\": peer_address: \"fd00::2\" is also this end's address (address \"fd00::2/64\")" },
+	{ PLAIN("  address = \"11.11.1.2/30\";\n  peer_address = \"11.11.2.1\";\n"),
+	  "test.conf:7: tunnel \"gre1\": peer_address: \"11.11.2.1\" is outside address \"11.11.1.2/30\": "
+	  "the kernel would route 11.11.2.0/30 (the peer's prefix) into the tunnel, not 11.11.1.0/30; "
+	  "put the peer in the prefix, or use a /32 address for a peer outside it" },
+	{ PLAIN("  address = \"fd00:1::2/64\";\n  peer_address = \"fd00:2::1\";\n"),
+	  "test.conf:7: tunnel \"gre1\": peer_address: \"fd00:2::1\" is outside address \"fd00:1::2/64\": "
+	  "the kernel would route fd00:2::/64 (the peer's prefix) into the tunnel, not fd00:1::/64; "
+	  "put the peer in the prefix, or use a /128 address" },
+	{ PLAIN("  type = \"gretap\";\n  address = \"11.11.1.2/30\";\n  peer_address = \"11.11.1.1\";\n"),
+	  "test.conf:8: tunnel \"gre1\": peer_address: point-to-point peer addresses exist on gre links only; "
+	  "a gretap link is Ethernet: give address a prefix that holds the peer (like \"10.0.0.1/30\") "
+	  "and leave peer_address out" },
+	{ PLAIN("  routes = ( \"192.168.2.0/24\", \"0.0.0.0/0\" );\n"),
+	  "test.conf:6: tunnel \"gre1\": routes: \"0.0.0.0/0\" covers the tunnel's own remote \"33.33.33.33\": "
+	  "packets to the peer would be routed into the tunnel itself (a routing loop); route the "
+	  "networks behind the peer, not its underlay address" },
+	{ SECURE("  remote = \"203.0.113.20\";\n  routes = \"203.0.113.0/24\";\n"),
+	  "test.conf:7: tunnel \"sec1\": routes: \"203.0.113.0/24\" covers the tunnel's own remote \"203.0.113.20\"" },
+	{ "tunnels = (\n"
+	  "  { name = \"gre1\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"2.2.2.2\";\n"
+	  "    address = \"10.0.0.1/30\"; },\n"
+	  "  { name = \"gre2\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"3.3.3.3\";\n"
+	  "    address = ( \"10.0.1.1/30\", \"10.0.0.1/24\" ); }\n"
+	  ");\n",
+	  "test.conf:5: tunnel \"gre2\": address: \"10.0.0.1\" is also an address of tunnel \"gre1\" (line 2); "
+	  "one address on several links needs the unnumbered form: /32 and a different peer_address on each" },
+	{ "tunnels = (\n"
+	  "  { name = \"gre1\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"2.2.2.2\";\n"
+	  "    address = \"10.0.0.1/32\"; peer_address = \"10.9.0.1\"; },\n"
+	  "  { name = \"gre2\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"3.3.3.3\";\n"
+	  "    address = \"10.0.0.1/32\"; peer_address = \"10.9.0.1\"; }\n"
+	  ");\n",
+	  "test.conf:5: tunnel \"gre2\": address: \"10.0.0.1\" is also an address of tunnel \"gre1\" (line 2)" },
 	{ "# hi\n@include \"/etc/passwd\"\n", "test.conf:2: @include is not supported" },
 };
 
@@ -770,6 +913,7 @@ static void test_tunnel_equal(void **state)
 	DIFFERS(b.rekey_after_time = 1);
 	DIFFERS(b.reject_after_time = 1);
 	DIFFERS(b.keepalive_timeout = 1);
+	DIFFERS(b.key_digest[CONF_KEY_LEN - 1] ^= 1);
 #undef DIFFERS
 }
 
@@ -878,6 +1022,8 @@ int main(void)
 		cmocka_unit_test(test_secure_minimal),
 		cmocka_unit_test(test_secure_full),
 		cmocka_unit_test(test_several_tunnels),
+		cmocka_unit_test(test_address_rules_allow),
+		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_broken_table),
 		cmocka_unit_test(test_all_problems_reported),
 		cmocka_unit_test(test_real_file),
