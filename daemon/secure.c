@@ -35,6 +35,7 @@ enum {
 	COOKIE_REPLIES_PER_SEC = 2048,      /* cookie replies per second on a port */
 };
 #define INITIATIONS_MIN_INTERVAL_NS (20ULL * 1000000ULL) /* one accepted per peer per 20 ms */
+#define GSO_HOLD_NS (1000ULL * 1000000ULL) /* GSO of a size the kernel refused: retried after 1 s */
 
 /* Secrets live in locked, guarded memory (sodium_malloc). */
 struct peer_secrets {
@@ -59,6 +60,11 @@ struct secure_peer {
 	ev_timer timer;
 	struct pkt *staged[PEER_STAGED];
 	unsigned n_staged;
+	/* Runs of gso_hold_seg bytes or more go out datagram by datagram until
+	 * gso_hold_until: the kernel refused them as larger than the fragment
+	 * size on the way to the endpoint (see secure_send_runs). */
+	uint64_t gso_hold_until;
+	uint16_t gso_hold_seg;
 	struct secure_peer *next_on_port;
 	bool batch_scheduled;      /* on port->scheduled until the batch ends */
 	struct secure_peer *next_scheduled;
@@ -816,18 +822,20 @@ static unsigned gso_run_end(struct pkt **pkts, unsigned i, unsigned n)
  * GSO, one sendmsg per run: one trip through the stack for up to 64
  * datagrams (a receiver with UDP GRO takes them in one buffer); the rest
  * with sendmmsg. */
-static unsigned secure_send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned n)
+static unsigned secure_send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
+				 uint64_t now)
 {
-	struct secure_port *sp = t->peer->port;
+	struct secure_peer *peer = t->peer;
 	unsigned i = 0, sent = 0;
 
 	while (i < n) {
-		unsigned j = gso_run_end(pkts, i, n), done;
-		uint32_t pmtu = t->path_mtu;
-		int err = 0;
+		unsigned j = gso_run_end(pkts, i, n);
+		uint16_t seg = (uint16_t)pkts[i]->len;
+		int err;
 
-		if (j - i >= 2 && !sp->gso_off) {
-			err = sock_send_gso(fd, pkts + i, j - i, (uint16_t)pkts[i]->len, &t->remote);
+		if (j - i >= 2 && !peer->port->gso_off &&
+		    (seg < peer->gso_hold_seg || now >= peer->gso_hold_until)) {
+			err = sock_send_gso(fd, pkts + i, j - i, seg, &t->remote);
 			if (err == 0) {
 				tunnel_count_tx(t, pkts + i, j - i);
 				sent += j - i;
@@ -836,16 +844,19 @@ static unsigned secure_send_runs(struct tunnel *t, int fd, struct pkt **pkts, un
 			}
 			if (err == -EIO || err == -EOPNOTSUPP || err == -ENOPROTOOPT)
 				gso_give_up(t, err);
+			/* A segment above the kernel's fragment size for this
+			 * destination (EMSGSIZE; EINVAL on older kernels), which
+			 * an ICMP error can lower until it expires: hold GSO
+			 * back for this size a while rather than for good, so
+			 * one forged ICMP error cannot turn it off. */
+			if (err == -EMSGSIZE || err == -EINVAL) {
+				peer->gso_hold_seg = seg;
+				peer->gso_hold_until = now + GSO_HOLD_NS;
+			}
 		}
-		/* Any failure (a segment above the path MTU gives EINVAL, a full
-		 * socket EAGAIN): datagram by datagram, which finds the path MTU
-		 * and counts what is lost. */
-		done = tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
-		/* EINVAL although every datagram went out and none was too big:
-		 * the path cannot segment. */
-		if (err == -EINVAL && done == j - i && t->path_mtu == pmtu)
-			gso_give_up(t, err);
-		sent += done;
+		/* Datagram by datagram (after any failure: a full socket
+		 * gives EAGAIN), counting what is lost. */
+		sent += tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
 		i = j;
 	}
 	return sent;
@@ -861,7 +872,7 @@ unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64
 		t->ctr.drops[DROP_TX_ERROR] += n;
 		return 0;
 	}
-	sent = secure_send_runs(t, fd, pkts, n);
+	sent = secure_send_runs(t, fd, pkts, n, now);
 	if (sent) {
 		session_data_sent(&peer->session, now, n == 1 && pkts[0]->inner_len == 0);
 		/* Cheap when nothing is due; keeps rekey and keepalive deadlines current. */
