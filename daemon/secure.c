@@ -845,10 +845,12 @@ static unsigned secure_send_runs(struct tunnel *t, int fd, struct pkt **pkts, un
 			if (err == -EIO || err == -EOPNOTSUPP || err == -ENOPROTOOPT)
 				gso_give_up(t, err);
 			/* A segment above the kernel's fragment size for this
-			 * destination (EMSGSIZE; EINVAL on older kernels), which
-			 * an ICMP error can lower until it expires: hold GSO
-			 * back for this size a while rather than for good, so
-			 * one forged ICMP error cannot turn it off. */
+			 * destination (EMSGSIZE; EINVAL on older kernels): the
+			 * device MTU over IPv4, the path MTU over IPv6, which a
+			 * "packet too big" lowers until it expires.  The kernel
+			 * fragments single datagrams; hold GSO back for this
+			 * size a while rather than for good, so one forged ICMP
+			 * error cannot turn it off. */
 			if (err == -EMSGSIZE || err == -EINVAL) {
 				peer->gso_hold_seg = seg;
 				peer->gso_hold_until = now + GSO_HOLD_NS;
