@@ -94,7 +94,7 @@ write_conf()
 }
 
 # start_tunnel MODE FAMILY: both daemons, tunnel up; sets LABEL, MTU, PID_A,
-# SOCK_A, PID_B, UL_A, UL_B, UL_M.
+# SOCK_A, LOG_A, PID_B, UL_A, UL_B, UL_M.
 start_tunnel()
 {
 	local mode=$1 fam=$2 conf_a conf_b
@@ -116,8 +116,12 @@ start_tunnel()
 
 stop_tunnel()
 {
-	stop_gresecd "$PID_A" >/dev/null
-	stop_gresecd "$PID_B" >/dev/null
+	local st ns
+
+	stop_gresecd "$PID_A"; st=$?
+	check_eq "$LABEL: gresecd in A exits 0" "$st" 0
+	stop_gresecd "$PID_B"; st=$?
+	check_eq "$LABEL: gresecd in B exits 0" "$st" 0
 	# Whatever the kernels learned about the path goes with the run.
 	for ns in "$A" "$B"; do
 		ip -n "$ns" -4 route flush cache
