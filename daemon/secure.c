@@ -35,7 +35,7 @@ enum {
 	COOKIE_REPLIES_PER_SEC = 2048,      /* cookie replies per second on a port */
 };
 #define INITIATIONS_MIN_INTERVAL_NS (20ULL * 1000000ULL) /* one accepted per peer per 20 ms */
-#define GSO_HOLD_NS (1000ULL * 1000000ULL) /* GSO of a size the kernel refused: retried after 1 s */
+#define GSO_HOLD_NS SESSION_NS_PER_SEC /* GSO of a size the kernel refused: retried after 1 s */
 
 /* Secrets live in locked, guarded memory (sodium_malloc). */
 struct peer_secrets {
