@@ -69,7 +69,7 @@ struct gresecd {
 	unsigned n_rx_pending;
 	unsigned rx_gen;               /* receive batch number (GRO tables) */
 	struct pkt *tun_pkt;           /* read buffer for TSO packets from a TUN */
-	struct pkt *tx_pkt;            /* scratch for ICMP errors and keepalives */
+	struct pkt *tx_pkt;            /* scratch for keepalives */
 
 	uid_t key_owner;               /* key files must belong to this user: daemon.user, else us */
 

@@ -61,6 +61,11 @@ struct secure_peer {
 	uint64_t timer_at;                 /* the deadline timer is armed for; SESSION_NEVER: none */
 	struct pkt *staged[PEER_STAGED];
 	unsigned n_staged;
+	/* Runs of gso_hold_seg bytes or more go out datagram by datagram until
+	 * gso_hold_until: the kernel refused them as larger than the fragment
+	 * size on the way to the endpoint (daemon/secure_tx.c). */
+	uint64_t gso_hold_until;
+	uint16_t gso_hold_seg;
 
 	/* The inner IP header (tunnel/inner.h): configured or derived. */
 	struct ip_addr gre_local, gre_remote;

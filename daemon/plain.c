@@ -86,8 +86,14 @@ static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop; (void)revents;
 	n = sock_recv_batch(gs->fd, d->rx_pkts, d->rx_src, RX_BATCH);
-	if (n < 0) {
-		if (n != -EAGAIN && n != -EINTR)
+	if (n <= 0) {
+		/* Nothing read, or the errno of an ICMP error about one of our
+		 * packets (IPv6 sockets take them, tunnel/sock.c): the kernel
+		 * has acted on it already ("packet too big" lowers the path MTU
+		 * it fragments to).  Empty the error queue, which wakes us too. */
+		int errors = sock_drain_errors(gs->fd);
+
+		if (n < 0 && n != -EINTR && errors <= 0)
 			log_warn("raw GRE socket: receive: %s", strerror(-n));
 		return;
 	}

@@ -14,6 +14,9 @@
 #include "tunnel/gre.h"
 #include "tunnel/inner.h"
 
+/* GSO of a segment size the kernel refused is retried after this long. */
+#define GSO_HOLD_NS SESSION_NS_PER_SEC
+
 /* The session's bookkeeping of a send.  A send may want a handshake now or
  * arm a timer (new handshake, persistent keepalive) earlier than the one
  * the peer waits for: then run the timers, except from inside a timer run,
@@ -133,18 +136,19 @@ static unsigned gso_run_end(struct pkt **pkts, unsigned i, unsigned n)
  * GSO, one sendmsg per run: one trip through the stack for up to 64
  * datagrams (a receiver with UDP GRO takes them in one buffer); the rest
  * with sendmmsg. */
-static unsigned send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned n)
+static unsigned send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned n, uint64_t now)
 {
-	struct secure_port *sp = t->peer->port;
+	struct secure_peer *peer = t->peer;
 	unsigned i = 0, sent = 0;
 
 	while (i < n) {
-		unsigned j = gso_run_end(pkts, i, n), done;
-		uint32_t pmtu = t->path_mtu;
-		int err = 0;
+		unsigned j = gso_run_end(pkts, i, n);
+		uint16_t seg = (uint16_t)pkts[i]->len;
+		int err;
 
-		if (j - i >= 2 && !sp->gso_off) {
-			err = sock_send_gso(fd, pkts + i, j - i, (uint16_t)pkts[i]->len, &t->remote);
+		if (j - i >= 2 && !peer->port->gso_off &&
+		    (seg < peer->gso_hold_seg || now >= peer->gso_hold_until)) {
+			err = sock_send_gso(fd, pkts + i, j - i, seg, &t->remote);
 			if (err == 0) {
 				tunnel_count_tx(t, pkts + i, j - i);
 				sent += j - i;
@@ -153,16 +157,21 @@ static unsigned send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned 
 			}
 			if (err == -EIO || err == -EOPNOTSUPP || err == -ENOPROTOOPT)
 				gso_give_up(t, err);
+			/* A segment above the kernel's fragment size for this
+			 * destination (EMSGSIZE; EINVAL on older kernels): the
+			 * device MTU over IPv4, the path MTU over IPv6, which a
+			 * "packet too big" lowers until it expires.  The kernel
+			 * fragments single datagrams; hold GSO back for this
+			 * size a while rather than for good, so one forged ICMP
+			 * error cannot turn it off. */
+			if (err == -EMSGSIZE || err == -EINVAL) {
+				peer->gso_hold_seg = seg;
+				peer->gso_hold_until = now + GSO_HOLD_NS;
+			}
 		}
-		/* Any failure (a segment above the path MTU gives EINVAL, a full
-		 * socket EAGAIN): datagram by datagram, which finds the path MTU
-		 * and counts what is lost. */
-		done = tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
-		/* EINVAL although every datagram went out and none was too big:
-		 * the path cannot segment. */
-		if (err == -EINVAL && done == j - i && t->path_mtu == pmtu)
-			gso_give_up(t, err);
-		sent += done;
+		/* Datagram by datagram (after any failure: a full socket
+		 * gives EAGAIN), counting what is lost. */
+		sent += tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
 		i = j;
 	}
 	return sent;
@@ -178,7 +187,7 @@ unsigned secure_transmit(struct tunnel *t, struct pkt **pkts, unsigned n, uint64
 		t->ctr.drops[DROP_TX_ERROR] += n;
 		return 0;
 	}
-	sent = send_runs(t, fd, pkts, n);
+	sent = send_runs(t, fd, pkts, n, now);
 	if (sent)
 		note_sent(peer, now, false);
 	return sent;

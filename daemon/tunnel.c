@@ -13,10 +13,8 @@
 #include "daemon/log.h"
 #include "daemon/secure.h"
 #include "daemon/secure_tx.h"
-#include "daemon/peer.h"
 #include "daemon/tunnel.h"
 #include "tunnel/inet.h"
-#include "tunnel/inner.h"
 #include "tunnel/gro.h"
 #include "tunnel/offload.h"
 #include "tunnel/tun.h"
@@ -36,7 +34,6 @@ const char *drop_reason_name(enum drop_reason r)
 		[DROP_NO_SESSION] = "no_session",
 		[DROP_RATE_LIMITED] = "rate_limited",
 		[DROP_HANDSHAKE] = "handshake",
-		[DROP_TOO_BIG] = "too_big",
 		[DROP_TX_ERROR] = "tx_error",
 		[DROP_TUN_ERROR] = "tun_error",
 		[DROP_INNER_MALFORMED] = "inner_malformed",
@@ -435,57 +432,6 @@ void tunnel_set_carrier(struct tunnel *t, bool on)
 		   on ? "up" : "down");
 }
 
-/* The inner packet does not fit the underlay path: tell its sender, as a
- * router would, instead of losing it silently. */
-static void tunnel_answer_too_big(struct tunnel *t, const struct pkt *p, uint16_t proto,
-				  uint32_t inner_mtu)
-{
-	struct pkt *icmp = t->d->tx_pkt;
-	const uint8_t *inner = p->buf + p->off;
-	struct ip_addr src = { .family = proto == GRE_PROTO_IPV4 ? AF_INET : AF_INET6 };
-	ssize_t n;
-
-	t->ctr.drops[DROP_TOO_BIG]++;
-	if (t->cfg.type != TUNNEL_TYPE_GRE)
-		return;
-	/* The error comes "from the far side": the inner destination.  Our
-	 * own tunnel address would make it a martian for the kernel whenever
-	 * the sender is this host (its source is that very address). */
-	if (src.family == AF_INET && p->len >= IPV4_HDR_LEN)
-		memcpy(src.u.bytes, inner + 16, 4);
-	else if (src.family == AF_INET6 && p->len >= IPV6_HDR_LEN)
-		memcpy(src.u.bytes, inner + 24, 16);
-	else
-		return;
-	pkt_reset(icmp);
-	n = inet_build_too_big(pkt_data(icmp), pkt_tailroom(icmp), inner, p->len, proto,
-			       inner_mtu, &src);
-	if (n <= 0)
-		return;
-	icmp->len = (size_t)n;
-	if (tunnel_tun_write(t, icmp) < 0)
-		t->ctr.drops[DROP_TUN_ERROR]++;
-}
-
-/* The largest inner packet that fits the learned underlay path MTU: the
- * same arithmetic as conf_default_mtu() with the path MTU for 1500. */
-static uint32_t tunnel_inner_room(const struct tunnel *t)
-{
-	uint32_t ip = t->has_remote && t->remote.sa.sa_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
-	uint32_t gre = (uint32_t)gre_header_len(&t->gre_tx);
-	uint32_t budget;
-
-	if (t->cfg.mode == TUNNEL_MODE_SECURE)
-		ip += UDP_HDR_LEN + DATA_HDR_LEN + NOISE_AUTHTAG_LEN +
-		      (uint32_t)inner_header_len(t->peer->gre_local.family);
-	if (t->path_mtu <= ip + gre)
-		return 0;
-	budget = t->path_mtu - ip;
-	if (t->cfg.mode == TUNNEL_MODE_SECURE)
-		budget -= budget % DATA_PAD_MULTIPLE; /* padding must fit too */
-	return budget > gre ? budget - gre : 0;
-}
-
 int tunnel_output(struct tunnel *t, struct pkt *p, uint64_t now)
 {
 	uint16_t proto;
@@ -504,15 +450,9 @@ int tunnel_output(struct tunnel *t, struct pkt *p, uint64_t now)
 		if (t->cfg.clamp_mss)
 			inet_clamp_mss(pkt_data(p), p->len, proto,
 				       inet_mss_for_mtu(t->mtu, proto == GRE_PROTO_IPV4 ? AF_INET : AF_INET6));
-		if (t->path_mtu) {
-			uint32_t room = tunnel_inner_room(t);
-
-			if (p->len > room) {
-				tunnel_answer_too_big(t, p, proto, room);
-				return -EMSGSIZE;
-			}
-		}
 	}
+	/* Whatever its size: the underlay fragments what does not fit the
+	 * path (tunnel/sock.c, set_pmtu_mode). */
 	if (gre_encap(p, &t->gre_tx, proto) != 0) {
 		t->ctr.drops[DROP_BAD_LENGTH]++;
 		return -ENOBUFS;
@@ -528,29 +468,6 @@ void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n)
 		plain_transmit(t, pkts, n);
 	else
 		secure_transmit(t, pkts, n, gresecd_now_ns());
-}
-
-/* The kernel refused a packet as larger than the path MTU it knows now:
- * remember that MTU so later packets are answered before they are sent,
- * and (plain mode, where the inner packet is still readable) answer this one. */
-static void tunnel_refused_too_big(struct tunnel *t, struct pkt *p)
-{
-	int pmtu = sock_path_mtu(t->remote.sa.sa_family, &t->cfg.local, &t->cfg.remote);
-	uint32_t room;
-
-	if (pmtu > 0 && (uint32_t)pmtu != t->path_mtu) {
-		t->path_mtu = (uint32_t)pmtu;
-		log_ratelimited(&t->rl, LOG_LEVEL_NOTICE, "tunnel \"%s\": underlay path MTU to the peer is %d",
-				t->cfg.name, pmtu);
-	}
-	room = tunnel_inner_room(t);
-	if (room < 576)
-		room = 576; /* nothing learned: the minimum every IPv4 host takes */
-	if (t->cfg.mode == TUNNEL_MODE_PLAIN && t->cfg.type == TUNNEL_TYPE_GRE &&
-	    pkt_pull(p, gre_header_len(&t->gre_tx)) && p->len)
-		tunnel_answer_too_big(t, p, (pkt_data(p)[0] >> 4) == 4 ? GRE_PROTO_IPV4 : GRE_PROTO_IPV6, room);
-	else
-		t->ctr.drops[DROP_TOO_BIG]++;
 }
 
 void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n)
@@ -610,19 +527,15 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 		}
 		if (errno == EINTR)
 			continue;
-		/* sendmmsg stops at the first packet the kernel refuses: handle
+		/* sendmmsg stops at the first packet the kernel refuses: count
 		 * that one, then go on with the rest. */
-		if (errno == EMSGSIZE) {
-			tunnel_refused_too_big(t, pkts[i]);
-		} else {
-			t->ctr.drops[DROP_TX_ERROR]++;
-			log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s",
-					t->cfg.name, strerror(errno));
-			if (errno == EAGAIN || errno == ENOBUFS) {
-				/* The socket is full: the rest of the burst would fail too. */
-				t->ctr.drops[DROP_TX_ERROR] += n - i - 1;
-				break;
-			}
+		t->ctr.drops[DROP_TX_ERROR]++;
+		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s",
+				t->cfg.name, strerror(errno));
+		if (errno == EAGAIN || errno == ENOBUFS) {
+			/* The socket is full: the rest of the burst would fail too. */
+			t->ctr.drops[DROP_TX_ERROR] += n - i - 1;
+			break;
 		}
 		i++;
 	}

@@ -29,7 +29,6 @@ enum drop_reason {
 	DROP_NO_SESSION,       /* secure: no keypair for the index, or expired */
 	DROP_RATE_LIMITED,     /* secure: handshake over the per-source rate */
 	DROP_HANDSHAKE,        /* secure: handshake message failed Noise processing */
-	DROP_TOO_BIG,          /* inner packet over the path MTU (ICMP sent back) */
 	DROP_TX_ERROR,         /* underlay send failed */
 	DROP_TUN_ERROR,        /* TUN/TAP write failed */
 	DROP_INNER_MALFORMED,  /* decapsulated packet is not valid for the link type */
@@ -60,7 +59,6 @@ struct tunnel {
 	int ifindex;
 	char ifname[IFNAMSIZ];
 	uint32_t mtu;
-	uint32_t path_mtu;           /* underlay path MTU learned from EMSGSIZE; 0 = unknown */
 	bool carrier;
 	bool vnet;                   /* TUN with virtio header: TSO segments to split */
 	struct gro_table gro;        /* TCP segments of this receive batch to coalesce */
@@ -115,8 +113,9 @@ ssize_t tunnel_tun_write(struct tunnel *t, struct pkt *p);
 void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* Count n packets handed to the underlay (inner bytes). */
 void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n);
-/* sendmmsg with per-packet handling of refused packets (EMSGSIZE: path
- * MTU); ttl: per-packet outer TTL, or NULL.  Counts tx; returns packets sent. */
+/* sendmmsg that counts each packet the kernel refuses as a tx_error and
+ * goes on with the rest; ttl: per-packet outer TTL, or NULL.  Counts tx;
+ * returns packets sent. */
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
 			 const union sockaddr_inet *dst, const int *ttl);
 

@@ -7,24 +7,21 @@
 #include "tunnel/wire.h"
 
 enum {
-	IP4_DF          = 0x4000,
 	IP4_OFFSET_MASK = 0x1fff,
 	IP6_OFFSET_MASK = 0xfff8,
-	IPPROTO_TCP_NUM    = 6,
+	IPPROTO_TCP_NUM = 6,
 	IP6_EXT_HOPOPTS = 0,
 	IP6_EXT_ROUTING = 43,
 	IP6_EXT_FRAGMENT = 44,
 	IP6_EXT_AH      = 51,
 	IP6_EXT_DSTOPTS = 60,
 	IP6_EXT_MAX     = 8,   /* more extension headers than this: give up */
-	ICMP_HDR_LEN    = 8,
 	TCP_HDR_LEN     = 20,
 	TCP_FLAG_SYN    = 0x02,
 	TCPOPT_EOL      = 0,
 	TCPOPT_NOP      = 1,
 	TCPOPT_MSS      = 2,
 	TCPOLEN_MSS     = 4,
-	ERR_TTL         = 64,
 };
 
 /* a + b in one's complement arithmetic on 64 bits (end-around carry). */
@@ -183,153 +180,6 @@ static int ip6_upper_layer(const uint8_t *pkt, size_t end, uint8_t *nh_out, size
 		off += hlen;
 	}
 	return -1;
-}
-
-static bool icmp4_is_error(uint8_t type)
-{
-	switch (type) {
-	case 0: case 8:            /* echo reply, echo */
-	case 9: case 10:           /* router advertisement, solicitation */
-	case 13: case 14:          /* timestamp */
-	case 15: case 16:          /* information */
-	case 17: case 18:          /* address mask */
-		return false;
-	default:                   /* errors, and unknown types to be safe */
-		return true;
-	}
-}
-
-/* RFC 1812 4.3.2.7: only a unicast host may be told; no errors about
- * datagrams sent to multicast or broadcast. */
-static bool ip4_may_answer(const uint8_t *src, const uint8_t *dst)
-{
-	if (src[0] == 0 || src[0] == 127 || src[0] >= 224)
-		return false;
-	return dst[0] < 224;
-}
-
-static ssize_t build_too_big4(uint8_t *out, size_t out_len, const uint8_t *in,
-			      size_t in_len, uint32_t mtu, const struct ip_addr *our)
-{
-	size_t ihl, end, quote, total;
-	uint16_t frag;
-
-	if (our->family != AF_INET || in_len < IPV4_HDR_LEN || (in[0] >> 4) != 4)
-		return -1;
-	ihl = (size_t)(in[0] & 0x0f) * 4;
-	end = load_be16(in + 2);
-	if (ihl < IPV4_HDR_LEN || ihl > in_len || end < ihl)
-		return -1;
-	if (end > in_len)
-		end = in_len;
-	frag = load_be16(in + 6);
-	if (!(frag & IP4_DF) || (frag & IP4_OFFSET_MASK))
-		return -1;
-	if (!ip4_may_answer(in + 12, in + 16))
-		return -1;
-	if (in[9] == IPPROTO_ICMP_NUM && (end <= ihl || icmp4_is_error(in[ihl])))
-		return -1;
-
-	quote = end;
-	if (quote > ICMP4_ERR_MAX_LEN - IPV4_HDR_LEN - ICMP_HDR_LEN)
-		quote = ICMP4_ERR_MAX_LEN - IPV4_HDR_LEN - ICMP_HDR_LEN;
-	total = IPV4_HDR_LEN + ICMP_HDR_LEN + quote;
-	if (out_len < total)
-		return -1;
-
-	memset(out, 0, IPV4_HDR_LEN + ICMP_HDR_LEN);
-	out[0] = 0x45;
-	out[1] = 0xc0;                  /* internetwork control, as routers send errors */
-	store_be16(out + 2, (uint16_t)total);
-	out[8] = ERR_TTL;
-	out[9] = IPPROTO_ICMP_NUM;
-	memcpy(out + 12, &our->u.v4, 4);
-	memcpy(out + 16, in + 12, 4);
-	store_be16(out + 10, inet_checksum(out, IPV4_HDR_LEN));
-
-	uint8_t *icmp = out + IPV4_HDR_LEN;
-	icmp[0] = 3;                    /* destination unreachable */
-	icmp[1] = 4;                    /* fragmentation needed and DF set */
-	store_be16(icmp + 6, mtu > 0xffff ? 0xffff : (uint16_t)mtu);
-	memcpy(icmp + ICMP_HDR_LEN, in, quote);
-	store_be16(icmp + 2, inet_checksum(icmp, ICMP_HDR_LEN + quote));
-	return (ssize_t)total;
-}
-
-static bool ip6_may_answer(const uint8_t *src)
-{
-	static const uint8_t unspec[16];
-	static const uint8_t loop[16] = { [15] = 1 };
-
-	/* RFC 4443 2.4 (e): the source must identify a single node.  Packet
-	 * Too Big is allowed for multicast destinations (e.3). */
-	if (src[0] == 0xff)
-		return false;
-	return memcmp(src, unspec, 16) != 0 && memcmp(src, loop, 16) != 0;
-}
-
-static ssize_t build_too_big6(uint8_t *out, size_t out_len, const uint8_t *in,
-			      size_t in_len, uint32_t mtu, const struct ip_addr *our)
-{
-	size_t end, quote, total, up_off;
-	uint8_t up;
-	uint32_t sum;
-
-	if (our->family != AF_INET6 || in_len < IPV6_HDR_LEN || (in[0] >> 4) != 6)
-		return -1;
-	end = IPV6_HDR_LEN + (size_t)load_be16(in + 4);
-	if (end > in_len)
-		end = in_len;
-	if (!ip6_may_answer(in + 8))
-		return -1;
-	if (ip6_upper_layer(in, end, &up, &up_off) != 0)
-		return -1;              /* malformed or non-first fragment */
-	if (up == IPPROTO_ICMPV6_NUM && (up_off >= end || in[up_off] < 128))
-		return -1;              /* ICMPv6 error (types 0..127) */
-
-	quote = end;
-	if (quote > ICMP6_ERR_MAX_LEN - IPV6_HDR_LEN - ICMP_HDR_LEN)
-		quote = ICMP6_ERR_MAX_LEN - IPV6_HDR_LEN - ICMP_HDR_LEN;
-	total = IPV6_HDR_LEN + ICMP_HDR_LEN + quote;
-	if (out_len < total)
-		return -1;
-
-	memset(out, 0, IPV6_HDR_LEN + ICMP_HDR_LEN);
-	out[0] = 0x60;
-	store_be16(out + 4, (uint16_t)(ICMP_HDR_LEN + quote));
-	out[6] = IPPROTO_ICMPV6_NUM;
-	out[7] = ERR_TTL;
-	memcpy(out + 8, &our->u.v6, 16);
-	memcpy(out + 24, in + 8, 16);
-
-	uint8_t *icmp = out + IPV6_HDR_LEN;
-	icmp[0] = 2;                    /* packet too big */
-	store_be32(icmp + 4, mtu);
-	memcpy(icmp + ICMP_HDR_LEN, in, quote);
-
-	/* Pseudo-header (RFC 8200 8.1): addresses, length, next header. */
-	sum = inet_csum_partial(out + 8, 32, 0);
-	sum = inet_csum_partial(out + 4, 2, sum);   /* upper 16 bits of length are 0 */
-	sum = inet_csum_partial((const uint8_t[]){ 0, IPPROTO_ICMPV6_NUM }, 2, sum);
-	sum = inet_csum_partial(icmp, ICMP_HDR_LEN + quote, sum);
-	store_be16(icmp + 2, inet_csum_fold(sum));
-	return (ssize_t)total;
-}
-
-ssize_t inet_build_too_big(uint8_t *out, size_t out_len, const uint8_t *inner,
-			   size_t inner_len, uint16_t proto, uint32_t mtu,
-			   const struct ip_addr *our_addr)
-{
-	if (!out || !inner || !our_addr)
-		return -1;
-	switch (proto) {
-	case GRE_PROTO_IPV4:
-		return build_too_big4(out, out_len, inner, inner_len, mtu, our_addr);
-	case GRE_PROTO_IPV6:
-		return build_too_big6(out, out_len, inner, inner_len, mtu, our_addr);
-	default:
-		return -1;
-	}
 }
 
 /* Find the TCP header of pkt: its offset and the end of the segment. */

@@ -10,9 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
-
-#include "conf/config.h"
 
 /* ---- Internet checksum (RFC 1071, RFC 1624) ---- */
 
@@ -41,24 +38,6 @@ uint16_t inet_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
  * beyond len, -EPROTONOSUPPORT for any other proto (Ethernet frames of
  * gretap: receivers ignore trailing padding, keep them as they are). */
 int inet_packet_len(const uint8_t *pkt, size_t len, uint16_t proto, size_t *ip_len_out);
-
-enum {
-	ICMP4_ERR_MAX_LEN = 576,   /* RFC 1812 4.3.2.3: error datagram at most 576 bytes */
-	ICMP6_ERR_MAX_LEN = 1280,  /* RFC 4443 2.4 (c): at most the IPv6 minimum MTU */
-};
-
-/* Build in out the ICMP error telling the source of inner (an IPv4 or IPv6
- * packet, proto 0x0800 / 0x86dd) that it exceeds mtu: ICMPv4 type 3 code 4
- * (RFC 792, RFC 1191) or ICMPv6 Packet Too Big (RFC 4443), from our_addr
- * (the tunnel's own address of that family) to the inner source, quoting
- * as much of inner as fits in 576 (v4) or 1280 (v6) bytes.  Returns the
- * length of the complete IP packet written, or -1 when no error may be sent
- * (ICMP errors, IPv4 without DF, non-first fragments, sources that are not
- * a unicast host, IPv4 multicast/broadcast destinations, malformed inner
- * packet, our_addr of another family) or out_len is too small. */
-ssize_t inet_build_too_big(uint8_t *out, size_t out_len, const uint8_t *inner,
-			   size_t inner_len, uint16_t proto, uint32_t mtu,
-			   const struct ip_addr *our_addr);
 
 /* Lower the MSS option of a TCP SYN or SYN-ACK in an IPv4 or IPv6 packet
  * (first fragment; IPv6 extension headers are skipped) to max_mss when it

@@ -147,11 +147,43 @@ static int set_buffers(int fd)
 	return 0;
 }
 
-static int set_df(int fd, int family)
+/* Path MTU handling of the underlay (docs/security.md, "Forged ICMP
+ * shrinks the tunnel"), WireGuard's choice: no DF, and no send is ever
+ * refused as too big, so no ICMP error, forged or real, can make the
+ * tunnel drop packets or shrink.
+ *
+ * IPv4: IP_PMTUDISC_OMIT.  DF is clear; the kernel fragments a datagram
+ * above the outgoing device's MTU itself, and a router on a narrower path
+ * fragments it (DF clear).  "Fragmentation needed" for the socket is
+ * ignored (ip_sk_accept_pmtu()) and a path MTU learned through other
+ * sockets is not used (ip_sk_use_pmtu()): a forged one changes nothing.
+ * Kernels before 3.16 refuse OMIT with EINVAL; IP_PMTUDISC_DONT clears DF
+ * too, but fragments to any path MTU the kernel takes from an ICMP error,
+ * down to net.ipv4.route.min_pmtu (552), until it expires (600 s).
+ *
+ * IPv6: IPV6_PMTUDISC_DONT.  Routers do not fragment IPv6, so the source
+ * must: the kernel takes "packet too big" (never below 1280, expiring
+ * after net.ipv6.route.mtu_expires, 600 s) and fragments our datagrams to
+ * that path MTU; sends never fail with EMSGSIZE.  A forged one can at worst
+ * have the kernel fragment at 1280 until it expires.  (OMIT would ignore a
+ * real one too and lose every datagram above a narrower hop.)  A raw IPv6
+ * socket takes "packet too big" only when connected or with IPV6_RECVERR
+ * (rawv6_err(); UDP takes it either way), so the raw GRE socket gets
+ * IPV6_RECVERR and its owner drains the errors (sock_drain_errors). */
+static int set_pmtu_mode(int fd, int family, int type)
 {
-	if (family == AF_INET)
-		return setopt_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
-	return setopt_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO);
+	int err;
+
+	if (family == AF_INET6) {
+		err = setopt_int(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT);
+		if (!err && type == SOCK_RAW)
+			err = setopt_int(fd, IPPROTO_IPV6, IPV6_RECVERR, 1);
+		return err;
+	}
+	err = setopt_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_OMIT);
+	if (err == -EINVAL)
+		err = setopt_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
+	return err;
 }
 
 /* local: NULL/AF_UNSPEC means the wildcard of family. */
@@ -201,7 +233,7 @@ static int open_bound(int family, int type, int proto,
 		err = -errno;
 		goto fail;
 	}
-	err = set_df(fd, family);
+	err = set_pmtu_mode(fd, family, type);
 	if (!err)
 		err = set_buffers(fd);
 	if (err)
@@ -402,46 +434,22 @@ int sock_send_batch(int fd, struct pkt **pkts, const union sockaddr_inet *dst,
 	return (int)done;
 }
 
-int sock_path_mtu(int family, const struct ip_addr *local,
-		  const struct ip_addr *remote)
+int sock_drain_errors(int fd)
 {
-	union sockaddr_inet la, ra;
-	socklen_t optlen;
-	int fd, err, mtu = 0;
+	uint8_t quote[64];              /* the packet the error is about: not needed */
+	struct iovec iov = { .iov_base = quote, .iov_len = sizeof(quote) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int n = 0;
 
-	if (!remote || remote->family != family)
-		return -EINVAL;
-	err = bind_addr(&la, family, local, 0);
-	if (err)
-		return err;
-	/* Any port: connecting a UDP socket only looks the route up. */
-	err = sockaddr_from_ip(&ra, remote, 9);
-	if (err)
-		return err;
-	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
-	if (fd < 0)
+	while (n < SOCK_BATCH_MAX) {
+		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0)
+			n++;
+		else if (errno != EINTR)
+			break;
+	}
+	if (n == 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 		return -errno;
-	err = set_df(fd, family);
-	if (err)
-		goto out;
-	if (local && local->family != AF_UNSPEC &&
-	    bind(fd, &la.sa, sockaddr_len(&la)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (connect(fd, &ra.sa, sockaddr_len(&ra)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	optlen = sizeof(mtu);
-	if (family == AF_INET)
-		err = getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &optlen);
-	else
-		err = getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &optlen);
-	err = err < 0 ? -errno : mtu;
-out:
-	close(fd);
-	return err;
+	return n;
 }
 
 int sock_send_gso(int fd, struct pkt **pkts, unsigned n, uint16_t seg,

@@ -1,10 +1,12 @@
 /* tunnel/sock.h: underlay sockets (raw IP protocol 47 and UDP), batched
  * I/O and socket address helpers.
  *
- * All sockets are nonblocking and close-on-exec and send with DF set (the
- * kernel's path MTU discovery: an oversized send fails with EMSGSIZE
- * instead of fragmenting).  Functions return >= 0 or -errno; nothing here
- * logs.
+ * All sockets are nonblocking and close-on-exec.  They never send with DF:
+ * what does not fit is fragmented (IPv4: by the kernel to the device MTU,
+ * by routers to a narrower hop; IPv6: by the kernel to the path MTU it
+ * learns from "packet too big"), and no send is refused as too big;
+ * set_pmtu_mode() in sock.c says why.  Functions return >= 0 or -errno;
+ * nothing here logs.
  */
 #ifndef GRESEC_TUNNEL_SOCK_H
 #define GRESEC_TUNNEL_SOCK_H
@@ -60,14 +62,17 @@ const char *sockaddr_format(const union sockaddr_inet *sa, char *buf,
 /* ---- sockets ---- */
 
 /* Raw socket for IP protocol 47 of `family`, bound to local (NULL or
- * AF_UNSPEC: any) and to `device` ("" or NULL: none).  DF set, big buffers
+ * AF_UNSPEC: any) and to `device` ("" or NULL: none).  No DF, big buffers
  * (SO_*BUFFORCE when privileged).  Note: an AF_INET raw socket receives the
  * outer IPv4 header in front of GRE (see sock_strip_ipv4_header); an
- * AF_INET6 one does not.  Returns the fd or -errno. */
+ * AF_INET6 one does not, and has IPV6_RECVERR: ICMP errors about its
+ * packets queue up on it, and a receive may fail with the errno of one
+ * (EMSGSIZE, EHOSTUNREACH, ...); call sock_drain_errors() then.  Returns
+ * the fd or -errno. */
 int sock_open_gre(int family, const struct ip_addr *local, const char *device);
 
 /* UDP socket bound to local (NULL/AF_UNSPEC: any) and port (host order, 0:
- * ephemeral), SO_REUSEADDR, DF set, IPV6_V6ONLY for AF_INET6 so an IPv4
+ * ephemeral), SO_REUSEADDR, no DF, IPV6_V6ONLY for AF_INET6 so an IPv4
  * and an IPv6 socket can share the port.  Returns the fd or -errno. */
 int sock_open_udp(int family, const struct ip_addr *local, uint16_t port,
 		  const char *device);
@@ -105,23 +110,25 @@ int sock_recv_segments(int fd, struct pkt **pkts, union sockaddr_inet *src,
 
 /* Send pkts[i] to dst[i] (dst NULL: the connected peer), in order.
  * Returns the number of packets done from the front: each was sent, or
- * refused by the kernel with a per-packet error (EMSGSIZE, ENETUNREACH,
- * ...) and dropped.  The return is < n only when the socket would block:
- * pkts[ret..n) were not tried, retry them when writable.  *first_errno
+ * refused by the kernel with a per-packet error (ENETUNREACH, EMSGSIZE
+ * above 64 KB, ...) and dropped.  The return is < n only when the socket
+ * would block: pkts[ret..n) were not tried, retry them when writable.  *first_errno
  * (may be NULL) is the first error met, EAGAIN included, or 0. */
 int sock_send_batch(int fd, struct pkt **pkts, const union sockaddr_inet *dst,
 		    unsigned n, int *first_errno);
 
-/* The kernel's current path MTU from local (NULL/AF_UNSPEC: any) to remote
- * (IP_MTU/IPV6_MTU of a connected UDP socket; nothing is sent).  Returns
- * the MTU or -errno. */
-int sock_path_mtu(int family, const struct ip_addr *local,
-		  const struct ip_addr *remote);
+/* Empty the socket's error queue (IPV6_RECVERR: the ICMP errors the kernel
+ * received about our packets, which it has already acted on), at most
+ * SOCK_BATCH_MAX entries a call.  Returns the number dropped or -errno. */
+int sock_drain_errors(int fd);
 
 /* UDP generic segmentation offload: one sendmsg carries n datagrams of
  * seg bytes each (the last may be shorter); the kernel splits them late,
- * after one trip through the stack.  0 or -errno (-EIO/-EINVAL: the path
- * cannot do GSO; fall back to sock_send_batch). */
+ * after one trip through the stack.  seg plus the headers must fit the
+ * kernel's fragment size for dst (IPv4: the device MTU; IPv6: the path
+ * MTU).  0 or -errno: -EMSGSIZE (-EINVAL on older kernels) when seg does
+ * not fit, -EIO/-EOPNOTSUPP when the path cannot do GSO; either way the
+ * datagrams can go with sock_send_batch. */
 enum { SOCK_GSO_MAX_SEGS = 64, SOCK_GSO_MAX_BYTES = 65000 };
 int sock_send_gso(int fd, struct pkt **pkts, unsigned n, uint16_t seg,
 		  const union sockaddr_inet *dst);

@@ -514,7 +514,7 @@ static void wait_fd(int fd)
 	assert_int_equal(poll(&pfd, 1, 2000), 1);
 }
 
-/* Packets through the device both ways, and the path MTU it sets. */
+/* Packets through the device both ways; one above its MTU is fragmented. */
 static void test_tun_io(void **state)
 {
 	struct env *e = *state;
@@ -522,14 +522,14 @@ static void test_tun_io(void **state)
 	struct ip_addr p4 = ip("11.11.1.1");
 	union sockaddr_inet to, bound;
 	struct pkt *p = pkt_new(), *burst[4];
-	uint8_t *h, rbuf[64];
-	int s, i, n;
+	uint8_t *h, rbuf[64], big[1472];
+	int s, i, n, frags = 0;
 	ssize_t r;
+	size_t frag_bytes = 0;
 	bool found = false;
 
 	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, true), 0);
 	assert_int_equal(nl_addr_add(&e->nl, e->ifindex, &a4, &p4), 0);
-	assert_int_equal(sock_path_mtu(AF_INET, NULL, &p4), 1400);
 
 	/* kernel -> device: a datagram to the peer comes out of tun_read */
 	s = sock_open_udp(AF_INET, &a4.addr, 0, NULL);
@@ -549,13 +549,36 @@ static void test_tun_io(void **state)
 			continue;
 		found = true;
 		assert_int_equal(load_be16(h + 2), 32);
-		assert_int_equal(load_be16(h + 6) & 0x4000, 0x4000);     /* DF */
+		assert_int_equal(load_be16(h + 6) & 0x4000, 0);          /* no DF */
 		assert_memory_equal(h + 12, a4.addr.u.bytes, 4);
 		assert_memory_equal(h + 16, p4.u.bytes, 4);
 		assert_int_equal(load_be16(h + 22), 9);
 		assert_memory_equal(h + 28, "ping", 4);
 	}
 	assert_true(found);
+
+	/* 1500 bytes on the wire through a 1400-byte device: the kernel
+	 * fragments (no DF, tunnel/sock.c) instead of refusing the send. */
+	memset(big, 0x5a, sizeof(big));
+	assert_int_equal(sendto(s, big, sizeof(big), 0, &to.sa, sizeof(to.in)), (ssize_t)sizeof(big));
+	for (i = 0; i < 20 && frags < 2; i++) {
+		uint16_t frag;
+
+		wait_fd(e->fd);
+		r = tun_read(e->fd, p);
+		h = pkt_data(p);
+		if (r < 20 || h[0] != 0x45 || h[9] != 17)
+			continue;
+		frag = load_be16(h + 6);
+		assert_true(r <= 1400);
+		assert_int_equal(frag & 0x4000, 0);                      /* no DF */
+		/* the first fragment has MF set, the last does not */
+		assert_int_equal(!!(frag & 0x2000), (frag & 0x1fff) == 0);
+		frag_bytes += (size_t)r - 20;
+		frags++;
+	}
+	assert_int_equal(frags, 2);
+	assert_int_equal(frag_bytes, 8 + sizeof(big));
 
 	/* device -> kernel: a datagram from the peer written with tun_write */
 	pkt_reset(p);
@@ -595,7 +618,8 @@ static void test_tun_io(void **state)
 	free(p);
 }
 
-/* Raw GRE sockets over loopback: DF, TTL, the IPv4 header on receive. */
+/* Raw GRE sockets over loopback: no DF, TTL, the IPv4 header on receive;
+ * IPv6 sockets take ICMPv6 errors (IPV6_RECVERR, tunnel/sock.c). */
 static void test_gre_sockets(void **state)
 {
 	struct env *e = *state;
@@ -603,7 +627,8 @@ static void test_gre_sockets(void **state)
 	const uint8_t gre[8] = { 0x00, 0x00, 0x08, 0x00, 0x45, 0x00, 0x00, 0x04 };
 	union sockaddr_inet dst, src;
 	struct pkt *p = pkt_new(), *rx = pkt_new();
-	int tx, rcv, err = -1, n;
+	int tx, rcv, err = -1, n, v = -1;
+	socklen_t len = sizeof(v);
 	uint8_t *h;
 
 	assert_int_equal(nl_link_set(&e->nl, (int)if_nametoindex("lo"), 0, true), 0);
@@ -628,7 +653,7 @@ static void test_gre_sockets(void **state)
 	assert_int_equal(rx->len, 20 + sizeof(gre));
 	assert_int_equal(h[9], IPPROTO_GRE_NUM);
 	assert_int_equal(h[8], 7);                               /* TTL */
-	assert_int_equal(load_be16(h + 6) & 0x4000, 0x4000);     /* DF */
+	assert_int_equal(load_be16(h + 6) & 0x4000, 0);          /* no DF */
 	assert_int_equal(sock_strip_ipv4_header(rx), 0);
 	assert_int_equal(rx->len, sizeof(gre));
 	assert_memory_equal(pkt_data(rx), gre, sizeof(gre));
@@ -638,6 +663,10 @@ static void test_gre_sockets(void **state)
 	/* IPv6: no outer header on receive */
 	tx = sock_open_gre(AF_INET6, &lo6, NULL);
 	assert_true(tx >= 0);
+	assert_int_equal(getsockopt(tx, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, &len), 0);
+	assert_int_equal(v, IPV6_PMTUDISC_DONT);
+	assert_int_equal(getsockopt(tx, IPPROTO_IPV6, IPV6_RECVERR, &v, &len), 0);
+	assert_int_equal(v, 1);
 	rcv = sock_open_gre(AF_INET6, NULL, "");
 	assert_true(rcv >= 0);
 	assert_int_equal(sockaddr_from_ip(&dst, &lo6, 0), 0);
