@@ -23,13 +23,17 @@ struct secure_port;
 enum { RX_BATCH = 32, TX_BATCH = 128 };
 
 /* A raw GRE socket shared by the plain tunnels with the same family, local
- * address and device; packets are demultiplexed by source and key. */
+ * address and device; packets are demultiplexed by source and key.  The
+ * kernel path's keepalive sockets (keepalive_only) are connected to
+ * `remote` and let only keepalives through (sock_open_gre_keepalive). */
 struct gre_socket {
 	struct gresecd *d;
 	int fd;
 	int family;
 	struct ip_addr local;
 	char device[IFNAMSIZ];
+	bool keepalive_only;
+	struct ip_addr remote;       /* keepalive_only: the peer */
 	unsigned refs;
 	uint64_t unknown_source;     /* packets no tunnel claimed */
 	ev_io watcher;
@@ -73,6 +77,7 @@ struct gresecd {
 	uid_t key_owner;               /* key files must belong to this user: daemon.user, else us */
 
 	ev_signal sig_term, sig_int, sig_hup;
+	ev_timer maint_timer;          /* ICMP sinks once the kernel's GRE appears */
 	bool privileges_dropped;
 	int exit_code;
 };
@@ -91,8 +96,10 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len);
 
 uint64_t gresecd_now_ns(void);
 
+/* remote NULL: the shared socket of the user path; else the kernel path's
+ * keepalive socket to remote (IPv4). */
 struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
-				  const char *device, int *err);
+				  const char *device, const struct ip_addr *remote, int *err);
 void gre_socket_put(struct gresecd *d, struct gre_socket *gs);
 
 #endif

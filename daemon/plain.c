@@ -78,6 +78,8 @@ static struct tunnel *plain_lookup(struct gre_socket *gs, const union sockaddr_i
 	return match;
 }
 
+static void plain_keepalive_input(struct tunnel *t, struct pkt *p);
+
 static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct gre_socket *gs = w->data;
@@ -111,19 +113,23 @@ static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				}
 			continue;
 		}
-		tunnel_gre_input(t, p);
+		if (gs->keepalive_only)
+			plain_keepalive_input(t, p);
+		else
+			tunnel_gre_input(t, p);
 	}
 	tunnel_rx_flush(d);
 }
 
 struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
-				  const char *device, int *err)
+				  const char *device, const struct ip_addr *remote, int *err)
 {
 	struct gre_socket *gs;
 
 	for (gs = d->gre_sockets; gs; gs = gs->next)
 		if (gs->family == family && ip_equal(&gs->local, local) &&
-		    strcmp(gs->device, device) == 0) {
+		    strcmp(gs->device, device) == 0 && gs->keepalive_only == (remote != NULL) &&
+		    (!remote || ip_equal(&gs->remote, remote))) {
 			gs->refs++;
 			return gs;
 		}
@@ -132,7 +138,8 @@ struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip
 		*err = -ENOMEM;
 		return NULL;
 	}
-	gs->fd = sock_open_gre(family, local, device);
+	gs->fd = remote ? sock_open_gre_keepalive(local, remote, device) :
+			  sock_open_gre(family, local, device);
 	if (gs->fd < 0) {
 		*err = gs->fd;
 		free(gs);
@@ -141,6 +148,9 @@ struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip
 	gs->d = d;
 	gs->family = family;
 	gs->local = *local;
+	gs->keepalive_only = remote != NULL;
+	if (remote)
+		gs->remote = *remote;
 	snprintf(gs->device, sizeof(gs->device), "%s", device);
 	gs->refs = 1;
 	ev_io_init(&gs->watcher, gre_socket_read_cb, gs->fd, EV_READ);
@@ -222,8 +232,36 @@ static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int reve
 		t->ctr.keepalives_sent++;
 }
 
+/* The kernel path's keepalive socket: an IPv4 tunnel always has one, so
+ * that the peer's keepalives are answered (the kernel itself would drop
+ * them: their inner source is one of ours); without it our own keepalives
+ * cannot run.  0 or -errno after logging. */
+static int plain_kernel_socket(struct tunnel *t)
+{
+	const struct tunnel_config *c = &t->cfg;
+	int err = 0;
+
+	if (t->gre_sock || c->remote.family != AF_INET)
+		return 0;
+	t->gre_sock = gre_socket_get(t->d, AF_INET, &c->local, c->device, &c->remote, &err);
+	if (t->gre_sock)
+		return 0;
+	log_ratelimited(&t->rl, c->keepalive_interval ? LOG_LEVEL_ERR : LOG_LEVEL_WARN,
+			"tunnel \"%s\": cannot open the keepalive socket: %s; %s%s", c->name, strerror(-err),
+			c->keepalive_interval ? "no keepalives" : "the peer's keepalives go unanswered",
+			err == -EPERM && t->d->privileges_dropped ?
+			" (after the privilege drop CAP_NET_RAW is kept only when a plain tunnel "
+			"exists at start)" : "");
+	return err;
+}
+
 void plain_keepalive_reset(struct tunnel *t)
 {
+	if (t->dp->kind == DATAPATH_KERNEL && plain_kernel_socket(t) != 0 &&
+	    t->cfg.keepalive_interval) {
+		ev_timer_stop(t->d->loop, &t->keepalive_timer);
+		return;
+	}
 	ev_timer_stop(t->d->loop, &t->keepalive_timer);
 	if (t->cfg.keepalive_interval == 0 || t->cfg.local.family != AF_INET) {
 		tunnel_set_carrier(t, true);
@@ -265,7 +303,7 @@ int plain_start(struct tunnel *t)
 	const struct tunnel_config *c = &t->cfg;
 	int err = 0;
 
-	t->gre_sock = gre_socket_get(t->d, c->remote.family, &c->local, c->device, &err);
+	t->gre_sock = gre_socket_get(t->d, c->remote.family, &c->local, c->device, NULL, &err);
 	if (!t->gre_sock) {
 		log_err("tunnel \"%s\": cannot open raw GRE socket: %s%s", c->name, strerror(-err),
 			err == -EPERM && t->d->privileges_dropped ?
@@ -278,6 +316,47 @@ int plain_start(struct tunnel *t)
 	ev_init(&t->keepalive_timer, plain_keepalive_timer_cb);
 	plain_keepalive_reset(t);
 	return 0;
+}
+
+int plain_kernel_start(struct tunnel *t)
+{
+	const struct tunnel_config *c = &t->cfg;
+	int err;
+
+	sockaddr_from_ip(&t->remote, &c->remote, 0);
+	t->has_remote = true;
+	ev_init(&t->keepalive_timer, plain_keepalive_timer_cb);
+	err = plain_kernel_socket(t);
+	if (err && c->keepalive_interval)
+		return err;     /* liveness was asked for and cannot be had */
+	plain_keepalive_reset(t);
+	return 0;
+}
+
+/* Kernel path: what the keepalive socket's filter let through, the GRE
+ * packet without its outer IPv4 header.  The kernel decapsulates the same
+ * packet too (and counts it); this only answers keepalives.  Its own key
+ * and checksum rules apply, not its sequence state. */
+static void plain_keepalive_input(struct tunnel *t, struct pkt *p)
+{
+	struct gre_rx rx = t->gre_rx;
+	uint16_t proto = 0;
+	size_t ip_len;
+	enum gre_result r;
+
+	rx.seq_required = false;
+	rx.keepalive_enabled = true;
+	r = gre_decap(p, &rx, &proto);
+	if (r == GRE_KEEPALIVE) {
+		if (t->cfg.keepalive_interval)
+			plain_keepalive_reply(t);
+		return;
+	}
+	if (r != GRE_OK || proto != GRE_PROTO_IPV4 ||
+	    inet_packet_len(pkt_data(p), p->len, proto, &ip_len) != 0)
+		return;
+	p->len = ip_len;
+	plain_reflect_keepalive(t, p, proto);
 }
 
 void plain_stop(struct tunnel *t)

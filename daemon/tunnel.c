@@ -121,7 +121,7 @@ static int tunnel_add_route(struct tunnel *t, const struct ip_prefix *r)
 	return 0;
 }
 
-static int tunnel_configure_link(struct tunnel *t)
+int tunnel_configure_link(struct tunnel *t)
 {
 	const struct tunnel_config *c = &t->cfg;
 	int err;
@@ -260,6 +260,95 @@ static int tunnel_open_device(struct tunnel *t, const struct tunnel_config *cfg)
 	return tun_open(cfg->name, cfg->type == TUNNEL_TYPE_GRETAP, t->ifname);
 }
 
+/* ---- the user-space data path: a TUN/TAP device, and the raw GRE socket
+ * (plain.c) or the UDP socket (secure_*.c) ---- */
+
+static int user_open(struct tunnel *t)
+{
+	const struct tunnel_config *cfg = &t->cfg;
+	int err;
+
+	t->tun_fd = tunnel_open_device(t, cfg);
+	if (t->tun_fd < 0) {
+		err = t->tun_fd;
+		log_err("tunnel \"%s\": cannot create %s interface: %s%s", cfg->name,
+			cfg->type == TUNNEL_TYPE_GRETAP ? "TAP" : "TUN", strerror(-err),
+			err == -EEXIST ? " (an interface of another kind has that name)" : "");
+		return err;
+	}
+	t->ifindex = (int)if_nametoindex(t->ifname);
+	if (t->ifindex == 0) {
+		err = -errno;
+		log_err("tunnel \"%s\": interface %s vanished: %s", cfg->name, t->ifname, strerror(errno));
+		close(t->tun_fd);
+		t->tun_fd = -1;
+		return err;
+	}
+	if (cfg->mode == TUNNEL_MODE_PLAIN)
+		kgre_sink_open(t);
+	return 0;
+}
+
+static int user_start(struct tunnel *t)
+{
+	int err = t->cfg.mode == TUNNEL_MODE_PLAIN ? plain_start(t) : secure_start(t);
+
+	if (err)
+		return err;
+	ev_io_init(&t->tun_watcher, tunnel_read_cb, t->tun_fd, EV_READ);
+	t->tun_watcher.data = t;
+	ev_io_start(t->d->loop, &t->tun_watcher);
+	return 0;
+}
+
+static void user_stop(struct tunnel *t)
+{
+	ev_io_stop(t->d->loop, &t->tun_watcher);
+	if (t->cfg.mode == TUNNEL_MODE_PLAIN)
+		plain_stop(t);
+	else
+		secure_stop(t);
+}
+
+/* A non-persistent TUN/TAP disappears with its last fd, and with it every
+ * address and route the daemon put on it. */
+static void user_close(struct tunnel *t)
+{
+	kgre_sink_close(t);
+	if (t->tun_fd >= 0)
+		close(t->tun_fd);
+	t->tun_fd = -1;
+}
+
+static int user_update(struct tunnel *t, const struct tunnel_config *old)
+{
+	(void)t; (void)old;     /* TTL, TOS, keys... are read per packet */
+	return 0;
+}
+
+static int user_set_carrier(struct tunnel *t, bool on)
+{
+	return tun_set_carrier(t->tun_fd, on);
+}
+
+static void user_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k)
+{
+	*c = t->ctr;
+	memset(k, 0, sizeof(*k));
+}
+
+const struct datapath_ops datapath_user = {
+	.kind = DATAPATH_USER,
+	.name = "user",
+	.open = user_open,
+	.start = user_start,
+	.stop = user_stop,
+	.close = user_close,
+	.update = user_update,
+	.set_carrier = user_set_carrier,
+	.counters = user_counters,
+};
+
 int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out)
 {
 	struct tunnel *t;
@@ -275,60 +364,35 @@ int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tun
 	t->carrier = true;
 	gre_params_from_config(t);
 
-	t->tun_fd = tunnel_open_device(t, cfg);
-	if (t->tun_fd < 0) {
-		err = t->tun_fd;
-		log_err("tunnel \"%s\": cannot create %s interface: %s%s", cfg->name,
-			cfg->type == TUNNEL_TYPE_GRETAP ? "TAP" : "TUN", strerror(-err),
-			err == -EEXIST ? " (an interface of another kind has that name)" : "");
+	if ((err = datapath_open(t))) {
 		free(t);
 		return err;
 	}
-	t->ifindex = (int)if_nametoindex(t->ifname);
-	if (t->ifindex == 0) {
-		err = -errno;
-		log_err("tunnel \"%s\": interface %s vanished: %s", cfg->name, t->ifname, strerror(errno));
-		goto fail;
+	if ((err = tunnel_configure_link(t)) || (err = t->dp->start(t))) {
+		t->dp->close(t);
+		free(t);
+		return err;
 	}
-	if ((err = tunnel_configure_link(t)))
-		goto fail;
-
-	if (cfg->mode == TUNNEL_MODE_PLAIN)
-		err = plain_start(t);
-	else
-		err = secure_start(t);
-	if (err)
-		goto fail;
-
-	ev_io_init(&t->tun_watcher, tunnel_read_cb, t->tun_fd, EV_READ);
-	t->tun_watcher.data = t;
-	ev_io_start(d->loop, &t->tun_watcher);
-
-	log_info("tunnel \"%s\": %s %s interface %s up, mtu %u", cfg->name, conf_mode_name(cfg->mode),
-		 conf_type_name(cfg->type), t->ifname, t->mtu);
+	log_info("tunnel \"%s\": %s %s interface %s up, mtu %u, %s data path (%s)", cfg->name,
+		 conf_mode_name(cfg->mode), conf_type_name(cfg->type), t->ifname, t->mtu,
+		 t->dp->kind == DATAPATH_KERNEL ? "kernel" : "user-space", t->dp_reason);
 	*out = t;
 	return 0;
-fail:
-	close(t->tun_fd);
-	free(t);
-	return err;
 }
 
 void tunnel_destroy(struct tunnel *t)
 {
 	if (!t)
 		return;
-	ev_io_stop(t->d->loop, &t->tun_watcher);
-	if (t->cfg.mode == TUNNEL_MODE_PLAIN)
-		plain_stop(t);
-	else
-		secure_stop(t);
-	/* A non-persistent TUN/TAP disappears with its last fd, and with it every
-	 * address and route the daemon put on it. */
-	if (t->tun_fd >= 0)
-		close(t->tun_fd);
+	t->dp->stop(t);
+	t->dp->close(t);
 	log_info("tunnel \"%s\": interface %s removed", t->cfg.name, t->ifname);
 	free(t);
+}
+
+void tunnel_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k)
+{
+	t->dp->counters(t, c, k);
 }
 
 static bool prefix_in(const struct ip_prefix *p, const struct ip_prefix *set, size_t n)
@@ -345,7 +409,8 @@ static bool prefix_in(const struct ip_prefix *p, const struct ip_prefix *set, si
 int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 {
 	struct tunnel_config probe = *cfg;
-	const struct tunnel_config *old = &t->cfg;
+	struct tunnel_config old_cfg = t->cfg;
+	const struct tunnel_config *old = &old_cfg;
 	uint32_t mtu;
 	int err;
 
@@ -353,6 +418,7 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 	memcpy(probe.description, old->description, sizeof(probe.description));
 	probe.mtu = old->mtu;
 	probe.ttl = old->ttl;
+	probe.tos = old->tos;
 	probe.clamp_mss = old->clamp_mss;
 	memcpy(probe.addresses, old->addresses, sizeof(probe.addresses));
 	probe.n_addresses = old->n_addresses;
@@ -365,7 +431,7 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 	probe.gre_remote = old->gre_remote;
 	probe.keepalive_interval = old->keepalive_interval;
 	probe.keepalive_retries = old->keepalive_retries;
-	if (!conf_tunnel_equal(&probe, old))
+	if (!conf_tunnel_equal(&probe, old) || datapath_must_change(t, cfg))
 		return -EAGAIN;
 
 	mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
@@ -395,6 +461,8 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 		if ((err = tunnel_add_route(t, &cfg->routes[i])))
 			return err;
 	gre_params_from_config(t);
+	if ((err = t->dp->update(t, old)))
+		return err;
 	if (cfg->mode == TUNNEL_MODE_PLAIN)
 		plain_keepalive_reset(t);
 	else
@@ -424,7 +492,7 @@ void tunnel_set_carrier(struct tunnel *t, bool on)
 
 	if (t->carrier == on)
 		return;
-	err = tun_set_carrier(t->tun_fd, on);
+	err = t->dp->set_carrier(t, on);
 	if (err) {
 		log_warn("tunnel \"%s\": cannot set carrier %s: %s", t->cfg.name, on ? "on" : "off",
 			 strerror(-err));
