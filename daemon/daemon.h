@@ -68,6 +68,7 @@ struct gresecd {
 	struct {
 		struct tunnel *t;
 		struct pkt *p;
+		unsigned ready;        /* > 0: p has its virtio header, carries this many segments */
 	} rx_pending[RX_BATCH];
 	unsigned n_rx_pending;
 	unsigned rx_gen;               /* receive batch number (GRO tables) */

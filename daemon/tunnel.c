@@ -697,11 +697,119 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 	return sent;
 }
 
+/* The kernel's GRE GRO (net/ipv4/gre_offload.c) merges a run of the
+ * peer's GRE packets that carry TCP segments of one flow before a raw
+ * socket sees them, whenever the underlay interface does GRO (most NICs,
+ * virtio-net): the raw socket then hands over one GRE packet whose inner
+ * packet is a TCP "super packet" of up to 64 KB with the kernel's partial
+ * checksum (the pseudo-header sum) and, if the tunnel uses GRE checksums,
+ * the GRE checksum of its first segment.  Written as an ordinary packet,
+ * every such packet would be dropped by the receiving TCP as a checksum
+ * error.  It goes to the TUN as what it is, a TSO packet with a partial
+ * checksum, in its turn with what this batch holds (the kernel completes
+ * the checksum, or splits it when it forwards it); without offloads (a
+ * TAP, an old kernel's TUN) it is split here, in segments that fit the
+ * tunnel MTU (GRO leaves no trace of the segment size the peer used). */
+static void tunnel_gro_input(struct tunnel *t, struct pkt *p, size_t l2, const struct inet_tcp_gro *g)
+{
+	struct gresecd *d = t->d;
+	size_t hlen = g->ip_hlen + g->tcp_hlen, mss = t->mtu > hlen + 8 ? t->mtu - hlen : 0;
+	bool tso = mss && g->payload > mss;
+	struct pkt *segs[TX_BATCH];
+	uint8_t l2hdr[ETH_HDR_LEN], *h;
+	int n;
+
+	if (l2) {
+		memcpy(l2hdr, pkt_data(p), l2);
+		pkt_pull(p, l2);
+	}
+	h = pkt_push(p, VNET_HDR_LEN);
+	if (!h) {
+		t->ctr.drops[DROP_INNER_MALFORMED]++;
+		return;
+	}
+	memset(h, 0, VNET_HDR_LEN);
+	h[0] = VNET_F_NEEDS_CSUM;
+	if (tso) {
+		h[1] = g->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
+		if (h[VNET_HDR_LEN + g->ip_hlen + 13] & 0x80)
+			h[1] |= VNET_GSO_ECN;    /* CWR: on the first segment only */
+		h[2] = (uint8_t)hlen;
+		h[3] = (uint8_t)(hlen >> 8);
+		h[4] = (uint8_t)mss;
+		h[5] = (uint8_t)(mss >> 8);
+	}
+	h[6] = (uint8_t)g->ip_hlen;                 /* csum_start */
+	h[8] = 16;                                  /* csum_offset: the TCP checksum */
+	t->ctr.rx_bytes += p->len - VNET_HDR_LEN;
+	if (t->vnet && !l2) {
+		d->rx_pending[d->n_rx_pending].t = t;
+		d->rx_pending[d->n_rx_pending].p = p;
+		d->rx_pending[d->n_rx_pending].ready = tso ? (unsigned)((g->payload + mss - 1) / mss) : 1;
+		if (++d->n_rx_pending == RX_BATCH)
+			tunnel_rx_flush(d);
+		return;
+	}
+	/* offload_segment() may put p itself in segs[0]: a copy of the spare list. */
+	memcpy(segs, d->tx_pkts, sizeof(segs));
+	n = offload_segment(p, segs, TX_BATCH);
+	if (n < 0) {
+		t->ctr.drops[DROP_INNER_MALFORMED]++;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (l2) {
+			uint8_t *e = pkt_push(segs[i], l2);
+
+			if (!e) {
+				t->ctr.drops[DROP_INNER_MALFORMED]++;
+				continue;
+			}
+			memcpy(e, l2hdr, l2);
+		}
+		if (tun_write(t->tun_fd, segs[i]) < 0)
+			t->ctr.drops[DROP_TUN_ERROR]++;
+		else
+			t->ctr.rx_packets++;
+	}
+}
+
+/* The TCP packet behind an Ethernet header (gretap), if it is a GRO super
+ * packet: its link header length, else 0. */
+static size_t tap_gro_super(const struct pkt *p, struct inet_tcp_gro *g)
+{
+	const uint8_t *f = p->buf + p->off;
+	uint16_t type;
+
+	if (p->len < ETH_HDR_LEN)
+		return 0;
+	type = load_be16(f + 12);
+	if ((type == GRE_PROTO_IPV4 || type == GRE_PROTO_IPV6) &&
+	    inet_tcp_gro_super(f + ETH_HDR_LEN, p->len - ETH_HDR_LEN, type, g))
+		return ETH_HDR_LEN;
+	return 0;
+}
+
 void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 {
 	uint16_t proto = 0;
 	enum gre_result r = gre_decap(p, &t->gre_rx, &proto);
+	bool plain = t->cfg.mode == TUNNEL_MODE_PLAIN, csum_unverified = false;
+	struct inet_tcp_gro g;
+	size_t l2;
 
+	/* A GRO-merged packet carries its first segment's GRE checksum (the
+	 * kernel checked every segment's); it is taken only if what it
+	 * carries is such a packet. */
+	if (r == GRE_DROP_CSUM_BAD && plain) {
+		struct gre_rx rx = t->gre_rx;
+
+		rx.csum_trusted = true;
+		if (gre_decap(p, &rx, &proto) == GRE_OK) {
+			csum_unverified = true;
+			r = GRE_OK;
+		}
+	}
 	if (r == GRE_KEEPALIVE) {
 		plain_keepalive_reply(t);
 		return;
@@ -717,6 +825,10 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 			t->ctr.drops[DROP_INNER_MALFORMED]++;
 			return;
 		}
+		if (plain && (l2 = tap_gro_super(p, &g))) {
+			tunnel_gro_input(t, p, l2, &g);
+			return;
+		}
 	} else {
 		size_t ip_len;
 
@@ -726,9 +838,17 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		}
 		/* Secure mode pads the GRE packet to 16 bytes; the IP length says where it ends. */
 		p->len = ip_len;
-		if (t->cfg.mode == TUNNEL_MODE_PLAIN ? plain_reflect_keepalive(t, p, proto) :
-						       secure_reflect_keepalive(t, p, proto))
+		if (plain && inet_tcp_gro_super(pkt_data(p), p->len, proto, &g)) {
+			tunnel_gro_input(t, p, 0, &g);
 			return;
+		}
+		if (!csum_unverified && (plain ? plain_reflect_keepalive(t, p, proto) :
+						 secure_reflect_keepalive(t, p, proto)))
+			return;
+	}
+	if (csum_unverified) {
+		t->ctr.gre_drops[GRE_DROP_CSUM_BAD]++;
+		return;
 	}
 	if (!t->vnet) {
 		if (tunnel_tun_write(t, p) < 0) {
@@ -752,6 +872,7 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		return;
 	d->rx_pending[d->n_rx_pending].t = t;
 	d->rx_pending[d->n_rx_pending].p = p;
+	d->rx_pending[d->n_rx_pending].ready = 0;
 	/* A batch of coalesced (UDP GRO) buffers can hold more datagrams than
 	 * the table: write what is pending and start over. */
 	if (++d->n_rx_pending == RX_BATCH)
@@ -768,7 +889,7 @@ void tunnel_rx_flush(struct gresecd *d)
 	for (unsigned i = 0; i < d->n_rx_pending; i++) {
 		struct tunnel *t = d->rx_pending[i].t;
 		struct pkt *p = d->rx_pending[i].p;
-		int n = gro_finish(&t->gro, p);
+		int n = d->rx_pending[i].ready ? (int)d->rx_pending[i].ready : gro_finish(&t->gro, p);
 
 		if (n < 0 || tun_write(t->tun_fd, p) < 0) {
 			t->ctr.drops[DROP_TUN_ERROR] += n > 0 ? (uint64_t)n : 1;
