@@ -87,7 +87,6 @@ EOF
 
 tcp_listen()
 {
-	rm -f "$1"
 	nc -l -p 5001 >"$1" 2>/dev/null &
 	echo $! >/run/vm/nc.pid
 }
