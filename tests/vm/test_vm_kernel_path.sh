@@ -46,8 +46,8 @@ TCP_MB=${TCP_MB:-20}
 
 # ---- configurations ----
 
-# tunnels SIDE DATAPATH [EXTRA_GRE1 [EXTRA_GTAP1 [EXTRA_GRE6]]]: the three
-# tunnels, seen from "host" or "vm".
+# tunnels SIDE DATAPATH [EXTRA_GRE1 [EXTRA_GTAP1 [EXTRA_GRE6 [no6]]]]: the
+# three tunnels (without gre6 with "no6"), seen from "host" or "vm".
 tunnels()
 {
 	local me=$1 dp=$2 u4 p4 u6 p6 n m
@@ -64,17 +64,21 @@ tunnels = ( {
 }, {
   name = "gtap1"; mode = "plain"; type = "gretap"; datapath = "$dp"; key = 2; checksum = true;
   local = "$u4"; remote = "$p4"; address = "11.11.2.$n/30"; ${4:-}
+EOF
+	[ "${6:-}" = no6 ] || cat <<EOF
 }, {
   name = "gre6"; mode = "plain"; type = "gre"; datapath = "$dp";
   local = "$u6"; remote = "$p6"; address = "11.11.3.$n/30"; peer_address = "11.11.3.$m"; ${5:-}
-} );
 EOF
+	echo "} );"
 }
 
 VMC=/etc/gresec
-vm_daemon() { printf 'daemon: { log_level = "debug"; };\n'; }
-{ vm_daemon; tunnels vm auto; } >"$TMPD/kernel.conf"
-{ vm_daemon; tunnels vm auto "mtu = 1400; ttl = 32; routes = \"192.0.2.0/24\";" \
+# The kernel path runs as an unprivileged user (CAP_NET_ADMIN, CAP_NET_RAW).
+vm_daemon() { printf 'daemon: { log_level = "debug";%s };\n' "${1:+ user = \"$1\";}"; }
+{ vm_daemon gresec; tunnels vm auto "" "" "" no6; } >"$TMPD/kernel2.conf"
+{ vm_daemon gresec; tunnels vm auto; } >"$TMPD/kernel.conf"
+{ vm_daemon gresec; tunnels vm auto "mtu = 1400; ttl = 32; routes = \"192.0.2.0/24\";" \
 	"mtu = 1400; routes = \"198.51.100.0/24\";" "mtu = 1400; routes = \"203.0.113.0/24\";"; } >"$TMPD/reload.conf"
 { vm_daemon; tunnels vm user; } >"$TMPD/user.conf"
 CONF="$TMPD/host.conf"
@@ -83,9 +87,13 @@ CONF="$TMPD/host.conf"
 vm_add_binary "$GRESECD" /usr/sbin/gresecd
 vm_add_binary "$GRESEC" /usr/sbin/gresec
 vm_add_binary "$(command -v ethtool)" /usr/sbin/ethtool
-for f in kernel reload user; do
+for f in kernel2 kernel reload user; do
 	vm_add_file "$TMPD/$f.conf" "$VMC/$f.conf"
 done
+printf 'root:x:0:0:root:/root:/bin/sh\ngresec:x:1000:1000::/nonexistent:/bin/false\n' >"$TMPD/passwd"
+printf 'root:x:0:\ngresec:x:1000:\n' >"$TMPD/group"
+vm_add_file "$TMPD/passwd" /etc/passwd
+vm_add_file "$TMPD/group" /etc/group
 vm_start "$H" gresecd
 
 # ---- helpers ----
@@ -185,9 +193,17 @@ vm_wait_ready "$VM_BOOT_TIMEOUT" || fail "the VM did not get ready"
 vm_run_quiet "ethtool -K eth0 tx off" || fail "ethtool -K eth0 tx off in the VM"
 check "VM: ip_gre is not loaded before gresecd starts" vm_run_quiet '! module_loaded ip_gre'
 check "VM: ip6_gre is not loaded before gresecd starts" vm_run_quiet '! module_loaded ip6_gre'
-vm_run_quiet gs_start "$VMC/kernel.conf" || fail "gresecd in the VM"
+# Started with gre1 and gtap1; gre6 comes with a reload, after the drop
+# to user gresec: its link type's module is loaded then.
+vm_run_quiet "cp $VMC/kernel2.conf $VMC/run.conf && gs_start $VMC/run.conf" || fail "gresecd in the VM"
 check "VM: gresecd's link creation loaded ip_gre" vm_run_quiet module_loaded ip_gre
-check "VM: ... and ip6_gre" vm_run_quiet module_loaded ip6_gre
+check "privileges: gresecd runs as gresec (uid 1000) with CAP_NET_ADMIN and CAP_NET_RAW only" \
+	vm_run_quiet 'grep -q "^Uid:.1000" /proc/$(gs_pid)/status && grep -q "^CapEff:.0000000000003000" /proc/$(gs_pid)/status'
+check "VM: ip6_gre not loaded yet" vm_run_quiet '! module_loaded ip6_gre'
+vm_run_quiet "cp $VMC/kernel.conf $VMC/run.conf" || fail "new configuration in the VM"
+check "privileges: reload adds gre6 after the privilege drop" vm_run_quiet gs reload
+check "privileges: the kernel loaded ip6_gre for gresecd's link request (no CAP_SYS_MODULE needed)" \
+	vm_run_quiet module_loaded ip6_gre
 for tn in gre1:gre gtap1:gretap gre6:ip6gre; do
 	t=${tn%%:*} kind=${tn#*:}
 	check_eq "auto: $t takes the kernel data path" "$(vm_field "$t" datapath)" kernel
@@ -240,7 +256,7 @@ vm_run "gs show gre1" | grep transfer | sed 's/^/# VM: /'
 # ---- reload: MTU, routes and TTL in place ----
 
 before=$(vm_run 'for d in gre1 gtap1 gre6; do cat /sys/class/net/$d/ifindex; done' | tr '\n' ' ')
-vm_run_quiet "cp $VMC/reload.conf $VMC/kernel.conf" || fail "new configuration in the VM"
+vm_run_quiet "cp $VMC/reload.conf $VMC/run.conf" || fail "new configuration in the VM"
 check "reload: gresec reload succeeds" vm_run_quiet gs reload
 after=$(vm_run 'for d in gre1 gtap1 gre6; do cat /sys/class/net/$d/ifindex; done' | tr '\n' ' ')
 check_eq "reload: the three kernel links are kept (same ifindex)" "$after" "$before"
