@@ -179,11 +179,14 @@ void gre_socket_put(struct gresecd *d, struct gre_socket *gs)
 
 void plain_transmit(struct tunnel *t, struct pkt **pkts, unsigned n)
 {
-	int ttl[TX_BATCH];
+	int ttl[TX_BATCH], tos[TX_BATCH];
 
-	for (unsigned i = 0; i < n && i < TX_BATCH; i++)
-		ttl[i] = tunnel_outer_ttl(t, pkts[i]); /* per packet: tunnels share the socket */
-	tunnel_sendmmsg(t, t->gre_sock->fd, pkts, n, &t->remote, ttl);
+	/* per packet: tunnels share the socket */
+	for (unsigned i = 0; i < n && i < TX_BATCH; i++) {
+		ttl[i] = tunnel_outer_ttl(t, pkts[i]);
+		tos[i] = tunnel_outer_tos(t, pkts[i]);
+	}
+	tunnel_sendmmsg(t, t->gre_sock->fd, pkts, n, &t->remote, ttl, t->cfg.tos ? tos : NULL);
 }
 
 /* One packet outside the data path (keepalives); not counted as traffic. */

@@ -157,7 +157,7 @@ static unsigned send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned 
 		/* Any failure (a segment above the path MTU gives EINVAL, a full
 		 * socket EAGAIN): datagram by datagram, which finds the path MTU
 		 * and counts what is lost. */
-		done = tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
+		done = tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL, NULL);
 		/* EINVAL although every datagram went out and none was too big:
 		 * the path cannot segment. */
 		if (err == -EINVAL && done == j - i && t->path_mtu == pmtu)

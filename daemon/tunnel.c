@@ -486,6 +486,25 @@ int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p)
 	return 64;
 }
 
+int tunnel_outer_tos(const struct tunnel *t, const struct pkt *p)
+{
+	size_t gre = gre_header_len(&t->gre_tx);
+	const uint8_t *h = p->buf + p->off + gre;
+	size_t inner = p->len > gre ? p->len - gre : 0;
+
+	if (t->cfg.tos > 0)
+		return t->cfg.tos;
+	if (t->cfg.tos == 0 || t->cfg.type != TUNNEL_TYPE_GRE)
+		return -1;
+	/* inherit: the inner packet's DSCP; the ECN bits stay 0, since this
+	 * end does not carry the outer ECN back into the inner packet. */
+	if (inner >= IPV6_HDR_LEN && (h[0] >> 4) == 6)
+		return (((h[0] & 0x0f) << 4) | (h[1] >> 4)) & 0xfc;
+	if (inner >= IPV4_HDR_LEN && (h[0] >> 4) == 4)
+		return h[1] & 0xfc;
+	return -1;
+}
+
 void tunnel_set_carrier(struct tunnel *t, bool on)
 {
 	int err;
@@ -634,14 +653,15 @@ void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n)
 }
 
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
-			 const union sockaddr_inet *dst, const int *ttl)
+			 const union sockaddr_inet *dst, const int *ttl, const int *tos)
 {
 	struct mmsghdr msgs[TX_BATCH];
 	struct iovec iov[TX_BATCH];
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[2 * CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl[TX_BATCH];
+	bool v6 = dst->sa.sa_family == AF_INET6;
 	unsigned i, sent = 0;
 
 	if (n > TX_BATCH)
@@ -654,17 +674,30 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 		msgs[i].msg_hdr.msg_namelen = sockaddr_len(dst);
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
-		if (ttl) {
+		if (ttl || (tos && tos[i] >= 0)) {
 			struct cmsghdr *cm;
+			size_t used = 0;
 
 			memset(ctl[i].buf, 0, sizeof(ctl[i].buf));
 			msgs[i].msg_hdr.msg_control = ctl[i].buf;
 			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 			cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			cm->cmsg_level = dst->sa.sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
-			cm->cmsg_type = dst->sa.sa_family == AF_INET6 ? IPV6_HOPLIMIT : IP_TTL;
-			memcpy(CMSG_DATA(cm), &ttl[i], sizeof(int));
+			if (ttl) {
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				cm->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+				cm->cmsg_type = v6 ? IPV6_HOPLIMIT : IP_TTL;
+				memcpy(CMSG_DATA(cm), &ttl[i], sizeof(int));
+				used += CMSG_SPACE(sizeof(int));
+				cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm);
+			}
+			if (tos && tos[i] >= 0) {
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				cm->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+				cm->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
+				memcpy(CMSG_DATA(cm), &tos[i], sizeof(int));
+				used += CMSG_SPACE(sizeof(int));
+			}
+			msgs[i].msg_hdr.msg_controllen = used;
 		}
 	}
 	for (i = 0; i < n;) {

@@ -127,9 +127,10 @@ void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* Count n packets handed to the underlay (inner bytes). */
 void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* sendmmsg with per-packet handling of refused packets (EMSGSIZE: path
- * MTU); ttl: per-packet outer TTL, or NULL.  Counts tx; returns packets sent. */
+ * MTU); ttl: per-packet outer TTL, or NULL; tos: per-packet outer TOS or
+ * traffic class (-1: the socket's), or NULL.  Counts tx; returns packets sent. */
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
-			 const union sockaddr_inet *dst, const int *ttl);
+			 const union sockaddr_inet *dst, const int *ttl, const int *tos);
 
 void tunnel_set_carrier(struct tunnel *t, bool on);
 
@@ -143,6 +144,10 @@ int tunnel_configure_link(struct tunnel *t);
 /* TTL (hop limit) of the header put around a GRE packet p: the tunnel's
  * ttl, or with ttl 0 ("inherit") the inner IP packet's, else 64. */
 int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p);
+
+/* TOS (traffic class) of that header: the tunnel's tos, with "inherit"
+ * the inner IP packet's DSCP; -1 for tos 0 (the socket's default, 0). */
+int tunnel_outer_tos(const struct tunnel *t, const struct pkt *p);
 
 /* Plain mode data path (daemon/plain.c).  plain_start: user path (the
  * shared raw socket); plain_kernel_start: kernel path (keepalives only). */
