@@ -22,6 +22,8 @@
 # User path (the VM's gresecd with datapath "user", ip_gre now loaded):
 # the ICMP sink of each tunnel, pings, 20 MB of TCP to the VM through each
 # (the VM's virtio-net does GRO: the kernel's GRE GRO merges what arrives).
+# A gresecd killed with SIGKILL leaves its kernel links; the next start
+# replaces them (they carry the alias "gresec").
 # Throughout both: no ICMP or ICMPv6 destination unreachable, counted by
 # the VM's kernel and captured on the tap; as a control, without gtap1's
 # sink the VM's kernel does answer gtap1's GRE with port unreachable.
@@ -76,10 +78,10 @@ EOF
 VMC=/etc/gresec
 # The kernel path runs as an unprivileged user (CAP_NET_ADMIN, CAP_NET_RAW).
 vm_daemon() { printf 'daemon: { log_level = "debug";%s };\n' "${1:+ user = \"$1\";}"; }
-{ vm_daemon gresec; tunnels vm auto "" "" "" no6; } >"$TMPD/kernel2.conf"
-{ vm_daemon gresec; tunnels vm auto; } >"$TMPD/kernel.conf"
-{ vm_daemon gresec; tunnels vm auto "mtu = 1400; ttl = 32; routes = \"192.0.2.0/24\";" \
-	"mtu = 1400; routes = \"198.51.100.0/24\";" "mtu = 1400; routes = \"203.0.113.0/24\";"; } >"$TMPD/reload.conf"
+{ vm_daemon gresec; tunnels vm auto 'tos = "inherit";' "" "tos = 184;" no6; } >"$TMPD/kernel2.conf"
+{ vm_daemon gresec; tunnels vm auto 'tos = "inherit";' "" "tos = 184;"; } >"$TMPD/kernel.conf"
+{ vm_daemon gresec; tunnels vm auto "mtu = 1400; ttl = 32; tos = 184; routes = \"192.0.2.0/24\";" \
+	"mtu = 1400; routes = \"198.51.100.0/24\";" "mtu = 1400; tos = 184; routes = \"203.0.113.0/24\";"; } >"$TMPD/reload.conf"
 { vm_daemon; tunnels vm user; } >"$TMPD/user.conf"
 CONF="$TMPD/host.conf"
 { conf_daemon "$CONF"; tunnels host auto; } >"$CONF"
@@ -217,6 +219,8 @@ vm_run "ip -d link show gre1; ip -d link show gtap1; ip -d link show gre6" |
 vm_run "gs show gre1" | sed 's/^/# VM: /'
 
 check "VM: gre1's MTU is gresec's 1476" vm_run_quiet '[ "$(cat /sys/class/net/gre1/mtu)" = 1476 ]'
+check "VM: gre1 inherits the TOS (tos inherit)" vm_run_quiet 'ip -d link show gre1 | grep -q " tos inherit "'
+check "VM: gre6's traffic class is 0xb8 (tos 184)" vm_run_quiet 'ip -d link show gre6 | grep -q " tclass 0xb8 "'
 check "VM: gre6 sends no encapsulation-limit option: MTU 1456 like user space" \
 	vm_run_quiet '[ "$(cat /sys/class/net/gre6/mtu)" = 1456 ] && ip -d link show gre6 | grep -q "encaplimit none"'
 
@@ -268,7 +272,8 @@ done
 check "reload: gre1 route 192.0.2.0/24" vm_run_quiet 'ip route show 192.0.2.0/24 | grep -q "dev gre1"'
 check "reload: gtap1 route 198.51.100.0/24" vm_run_quiet 'ip route show 198.51.100.0/24 | grep -q "dev gtap1"'
 check "reload: gre6 route 203.0.113.0/24" vm_run_quiet 'ip route show 203.0.113.0/24 | grep -q "dev gre6"'
-check "reload: gre1's TTL changed in the kernel link (ttl 32)" vm_run_quiet 'ip -d link show gre1 | grep -q " ttl 32 "'
+check "reload: gre1's TTL and TOS changed in the kernel link (ttl 32, tos 0xb8)" \
+	vm_run_quiet 'ip -d link show gre1 | grep -q " ttl 32 tos 0xb8 "'
 check "reload: full-MTU ping through gre1 at the new MTU (1400, DF)" pings "$H" 11.11.1.2 3 -s 1372 -M "do"
 check "reload: ping through gre6" pings "$H" 11.11.3.2 3
 
@@ -310,6 +315,15 @@ no_ping "$H" 11.11.1.2 3
 down=$(vm_run 'echo "$(icmp_since_mark) / IPv6 addresses left: $(ip -6 addr show dev gre1 | grep -c inet6) / route 192.0.2.0/24: $(ip route show 192.0.2.0/24 | wc -l)"')
 echo "# measure: gre1 administratively down, 3 pings from here: ICMP unreachable sent (v4 v6): $down"
 vm_run "ip link set gre1 up" >/dev/null
+
+# ---- a gresecd killed leaves its kernel links; the next one replaces them ----
+
+vm_run 'kill -KILL $(gs_pid); sleep 0.3' >/dev/null
+check "crash: the kernel links outlive a killed gresecd" vm_run_quiet 'ip link show gre1 && ip link show gtap1 && ip link show gre6'
+vm_run_quiet gs_start "$VMC/run.conf" || fail "gresecd in the VM after the crash"
+check "crash: the next gresecd replaces the three links it left" \
+	vm_run_quiet '[ "$(grep -c "left behind by an earlier gresecd" /run/vm/gresecd.log)" = 3 ]'
+check "crash: traffic through gre6 again" wait_for pings "$H" 11.11.3.2 1
 
 # ---- the VM's gresecd in user space, on a kernel with GRE loaded ----
 
