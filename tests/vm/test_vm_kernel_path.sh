@@ -11,8 +11,11 @@
 #   gre6  11.11.3.1/30 ┄┄ GRE over IPv6 ┄┄┄┄┄┄┄   gre6  11.11.3.2/30 (ip6gre)
 #   vmtap0 10.0.0.1/24 fd00::1/64 ──── tap ────── eth0 10.0.0.2/24 fd00::2/64
 #
-# Kernel path (the VM's gresecd with datapath "auto"): the kernel's GRE is
-# chosen for all three, its module loaded by gresecd's own RTM_NEWLINK;
+# Kernel path (the VM's gresecd with datapath "auto", running as user
+# gresec with CAP_NET_ADMIN and CAP_NET_RAW): the kernel's GRE is chosen
+# for all three, its modules loaded by gresecd's own RTM_NEWLINK (ip6_gre
+# by a reload that adds gre6 after the privilege drop); TOS and TTL on the
+# links;
 # pings both ways and 20 MB of TCP with equal SHA-256 (both ways on gre1,
 # to the VM on the others); a reload of MTUs, routes and a TTL keeps each
 # link (same ifindex); keepalives (gre1, 1 s, 2 retries): the host's
