@@ -221,12 +221,13 @@ static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int reve
 	else
 		t->keepalive_missed++;
 	/* The reply comes back through our own receive checks, so its inner GRE
-	 * header carries our ikey. */
+	 * header carries our ikey, and a sequence number when we require them
+	 * (gre_decap never orders a keepalive; the number is taken from a copy
+	 * of our counter, which stays as it is). */
 	struct gre_tx inner = t->gre_tx;
 
 	inner.has_key = t->cfg.has_ikey;
 	inner.key = t->cfg.ikey;
-	inner.seq = false;
 	pkt_reset(p);
 	if (gre_keepalive_build(p, &inner, t->cfg.local.u.v4, t->cfg.remote.u.v4) != 0 ||
 	    gre_encap(p, &t->gre_tx, GRE_PROTO_IPV4) != 0)

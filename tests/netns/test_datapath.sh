@@ -7,12 +7,14 @@
 #   g1 plain, datapath auto  11.1.1.1/30 ┄┄ GRE ┄┄┄┄ g1 11.1.1.2/30
 #   g2 plain, tos 184        11.2.1.1/30 ┄┄ key 2 ┄┄ g2 11.2.1.2/30
 #   g3 plain, tos inherit    11.3.1.1/30 ┄┄ key 3 ┄┄ g3 11.3.1.2/30
+#   g4 plain, keepalive 1 with sequence numbers, key 4
 #   veth0 10.0.0.1/24 ────────────────────────────── veth0 10.0.0.2/24
 #
 # auto picks user space, says why in the log and in `gresec show` (text and
 # JSON: datapath, datapath_setting, datapath_reason; no ICMP sink, no
 # kernel statistics: there is no ip_gre to answer with ICMP); traffic
-# flows.  datapath = "kernel" cannot start here: gresecd exits 1 naming the
+# flows; keepalives with sequence numbers (user space for "auto") are
+# answered.  datapath = "kernel" cannot start here: gresecd exits 1 naming the
 # missing module; added by a reload, that tunnel fails and the others
 # stay.  `gresecd -t` refuses what the kernel path cannot do (file:line).
 # tos: a fixed TOS and an inherited DSCP on the outer header (tcpdump in
@@ -47,6 +49,9 @@ tunnels = ( {
 }, {
   name = "g3"; mode = "plain"; local = "$lo"; remote = "$re"; key = 3; tos = "inherit";
   address = "11.3.1.$n/30"; peer_address = "11.3.1.$m";
+}, {
+  name = "g4"; mode = "plain"; local = "$lo"; remote = "$re"; key = 4;
+  keepalive = 1; sequence = true; address = "11.4.1.$n/30";
 }${5:-} );
 EOF
 	} >"$f"
@@ -73,6 +78,11 @@ check "auto: the choice is logged" \
 check "auto: gresec show says it" \
 	eval 'ip netns exec "$A" "$GRESEC" -s "$SOCK_A" show g1 | grep -q "data path: user space (auto: this kernel has no"'
 check "auto: traffic through g1" pings "$A" 11.1.1.2 3
+check_eq "auto: keepalives with sequence numbers: user space, and why" "$(field g4 datapath_reason)" \
+	"auto: keepalives with sequence numbers need user space"
+g4_answered() { [ "$(field g4 keepalives_received)" -ge 2 ]; }
+check "keepalives with sequence numbers are answered (their inner header carries one too)" wait_for g4_answered
+check_eq "... and g4 is up" "$(field g4 state)" up
 
 # ---- tos on the wire ----
 # cap_tos KEY ADDR PING_ARGS...: the outer TOS bytes of the GRE packets A
