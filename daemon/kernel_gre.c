@@ -8,9 +8,9 @@
  * as it does a TUN.  No packet of the tunnel passes through gresecd: the
  * kernel encapsulates and decapsulates.  What stays here is the control
  * plane: Cisco keepalives on a raw socket that only keepalives get through
- * (plain.c, tunnel/sock.c), liveness shown by the link's operational state
- * (protodown where the link type supports it; ip_gre does not: dormant),
- * and the link's counters for `gresec show`.
+ * (plain.c, tunnel/sock.c), liveness shown on the link (protodown where
+ * the link type supports it; ip_gre does not: the link goes down, see
+ * kernel_set_carrier), and the link's counters for `gresec show`.
  *
  * A link made by gresecd carries the alias "gresec" (": description"), so
  * that one left behind by a killed gresecd is recognised and replaced.
@@ -22,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
-#include <linux/if.h>           /* IF_OPER_*, after net/if.h */
 #include <linux/if_link.h>
 
 #include "daemon/daemon.h"
@@ -159,12 +158,12 @@ static int kernel_open(struct tunnel *t)
 	tunnel_alias(t, alias, sizeof(alias));
 	set_alias(t, t->ifindex, alias);
 	/* Liveness: protodown (carrier off) where the link type takes it;
-	 * ip_gre and ip6_gre refuse it (Linux 6.1: "Protodown not supported by
-	 * device"), so there the operational state goes to dormant. */
+	 * ip_gre and ip6_gre refuse it, so there the link goes down
+	 * (kernel_set_carrier). */
 	a.proto_down = 0;
 	t->kernel_protodown = nl_link_setattrs(&t->d->nl, t->ifindex, &a) == 0;
 	log_debug("tunnel \"%s\": a dead peer will be shown by %s", c->name,
-		  t->kernel_protodown ? "protodown" : "operstate dormant (no protodown on this link type)");
+		  t->kernel_protodown ? "protodown" : "taking the link down (no protodown on this link type)");
 	return 0;
 }
 
@@ -214,15 +213,29 @@ static int kernel_update(struct tunnel *t, const struct tunnel_config *old)
 	return 0;
 }
 
+/* A dead peer.  Routing daemons read IFF_LOWER_UP (BIRD: the carrier) or
+ * IFF_RUNNING (FRR, systemd-networkd: the operational state).  A GRE link
+ * has no carrier to switch (no ndo_change_carrier) and refuses protodown
+ * (Linux 6.1: "Protodown not supported by device"); its operational state
+ * can go to dormant, which clears IFF_RUNNING but not IFF_LOWER_UP, so
+ * BIRD would not notice (tests/e2e/test_liveness.sh measures both).  What
+ * every daemon notices is the link going administratively down: the
+ * kernel then flushes the routes through it and its IPv6 addresses, which
+ * come back with it (tunnel_configure_link), and no longer claims the
+ * peer's GRE (each packet is answered with ICMP port unreachable while it
+ * is down).  Where a link type takes protodown (carrier off, the link
+ * stays up and keeps claiming), that is used instead. */
 static int kernel_set_carrier(struct tunnel *t, bool on)
 {
 	struct nl_link_attrs a = NL_LINK_ATTRS_NONE;
 
-	if (t->kernel_protodown)
+	if (t->kernel_protodown) {
 		a.proto_down = !on;
-	else
-		a.operstate = on ? IF_OPER_UP : IF_OPER_DORMANT;
-	return nl_link_setattrs(&t->d->nl, t->ifindex, &a);
+		return nl_link_setattrs(&t->d->nl, t->ifindex, &a);
+	}
+	if (!on)
+		return nl_link_set(&t->d->nl, t->ifindex, 0, false);
+	return tunnel_configure_link(t);
 }
 
 static void kernel_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k)

@@ -83,7 +83,7 @@ struct tunnel {
 	uint32_t keepalive_missed;
 
 	/* kernel path: the link takes IFLA_PROTO_DOWN for a dead peer (else
-	 * its operational state goes to dormant) */
+	 * it goes administratively down: kernel_gre.c) */
 	bool kernel_protodown;
 	/* user path, plain, on a kernel with GRE: the ICMP sink (kernel_gre.c) */
 	int sink_ifindex;
