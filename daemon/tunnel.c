@@ -436,7 +436,9 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 
 	mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
 	if (mtu != t->mtu) {
-		if ((err = nl_link_set(&t->d->nl, t->ifindex, mtu, true))) {
+		/* The flags stay as they are: a kernel link whose peer is
+		 * silent is down until it answers (kernel_gre.c). */
+		if ((err = nl_link_mtu(&t->d->nl, t->ifindex, mtu))) {
 			log_err("tunnel \"%s\": cannot set MTU %u: %s", cfg->name, mtu, strerror(-err));
 			return err;
 		}

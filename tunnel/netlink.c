@@ -515,6 +515,19 @@ int nl_link_set(struct nl_ctx *nl, int ifindex, uint32_t mtu, bool up)
 	return nl_talk(nl, buf, len);
 }
 
+int nl_link_mtu(struct nl_ctx *nl, int ifindex, uint32_t mtu)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[NL_REQ_BUF_SIZE];
+	size_t len;
+
+	if (ifindex <= 0 || mtu == 0)
+		return -EINVAL;
+	len = nl_build_link(buf, sizeof(buf), RTM_NEWLINK,
+			    NLM_F_REQUEST | NLM_F_ACK, next_seq(nl), ifindex,
+			    NULL, mtu, -1);
+	return nl_talk(nl, buf, len);
+}
+
 int nl_link_delete_by_name(struct nl_ctx *nl, const char *name)
 {
 	_Alignas(struct nlmsghdr) uint8_t buf[NL_REQ_BUF_SIZE];

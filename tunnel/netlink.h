@@ -146,6 +146,9 @@ int nl_parse_link(const struct nlmsghdr *nlh, struct nl_link_info *out);
 /* Set the MTU (0: unchanged) and IFF_UP on/off, always IFF_MULTICAST. */
 int nl_link_set(struct nl_ctx *nl, int ifindex, uint32_t mtu, bool up);
 
+/* Set the MTU only (flags untouched). */
+int nl_link_mtu(struct nl_ctx *nl, int ifindex, uint32_t mtu);
+
 /* Delete the interface `name` (-ENODEV when there is none). */
 int nl_link_delete_by_name(struct nl_ctx *nl, const char *name);
 

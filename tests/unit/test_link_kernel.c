@@ -804,6 +804,12 @@ static void test_link_attrs(void **state)
 	struct nl_link_info li;
 	int err;
 
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, false), 0);
+	/* The MTU alone leaves the flags: still down. */
+	assert_int_equal(nl_link_mtu(&e->nl, e->ifindex, 1380), 0);
+	assert_int_equal(nl_link_get(&e->nl, e->ifindex, NULL, &li), 0);
+	assert_int_equal(li.mtu, 1380);
+	assert_false(li.flags & IFF_UP);
 	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, true), 0);
 	a.alias = "gresec: test";
 	assert_int_equal(nl_link_setattrs(&e->nl, e->ifindex, &a), 0);

@@ -767,6 +767,9 @@ static void test_closed_ctx(void **state)
 	assert_int_equal(nl_addr_add(&nl, 1, &p, NULL), -EBADF);
 	assert_int_equal(nl_route_add(&nl, 1, &p, 0), -EBADF);
 	assert_int_equal(nl_link_set(&nl, 0, 1400, true), -EINVAL);
+	assert_int_equal(nl_link_mtu(&nl, 0, 1400), -EINVAL);
+	assert_int_equal(nl_link_mtu(&nl, 3, 0), -EINVAL);
+	assert_int_equal(nl_link_mtu(&nl, 3, 1400), -EBADF);
 	assert_int_equal(nl_link_delete(&nl, 0), -EINVAL);
 	assert_int_equal(nl_link_delete(&nl, 3), -EBADF);
 	assert_int_equal(nl_link_drop_ingress(&nl, 3), -EBADF);
