@@ -212,6 +212,11 @@ const char *conf_type_name(enum tunnel_type t)
 	return t == TUNNEL_TYPE_GRETAP ? "gretap" : "gre";
 }
 
+const char *conf_datapath_name(enum tunnel_datapath d)
+{
+	return d == DATAPATH_KERNEL ? "kernel" : d == DATAPATH_USER ? "user" : "auto";
+}
+
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERR] = "err",
 	[LOG_LEVEL_WARN] = "warning",
@@ -353,7 +358,7 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 	for (i = 0; i < a->n_routes && i < CONF_MAX_ROUTES; i++)
 		if (!prefix_equal(&a->routes[i], &b->routes[i]))
 			return false;
-	if (a->mtu != b->mtu || a->ttl != b->ttl ||
+	if (a->mtu != b->mtu || a->ttl != b->ttl || a->tos != b->tos || a->datapath != b->datapath ||
 	    a->has_ikey != b->has_ikey || a->has_okey != b->has_okey ||
 	    (a->has_ikey && a->ikey != b->ikey) || (a->has_okey && a->okey != b->okey) ||
 	    a->checksum != b->checksum || a->sequence != b->sequence || a->clamp_mss != b->clamp_mss ||
@@ -756,7 +761,7 @@ enum tkey {
 	K_PEER_ADDRESS, K_MTU, K_TTL, K_KEY, K_IKEY, K_OKEY, K_CHECKSUM, K_SEQUENCE, K_ROUTES,
 	K_CLAMP_MSS, K_KEEPALIVE, K_KEEPALIVE_RETRIES, K_PRIVATE_KEY_FILE, K_PEER_PUBLIC_KEY,
 	K_PRESHARED_KEY_FILE, K_PORT, K_REMOTE_PORT, K_PERSISTENT_KEEPALIVE, K_REKEY_AFTER_TIME,
-	K_REJECT_AFTER_TIME, K_KEEPALIVE_TIMEOUT, K_GRE_LOCAL, K_GRE_REMOTE,
+	K_REJECT_AFTER_TIME, K_KEEPALIVE_TIMEOUT, K_GRE_LOCAL, K_GRE_REMOTE, K_TOS, K_DATAPATH,
 	K__COUNT
 };
 
@@ -1021,6 +1026,55 @@ static int t_ttl(struct tparse *tp, const config_setting_t *s, const char *what)
 	return 0;
 }
 
+static int t_tos(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	long long v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *str = config_setting_get_string(s);
+		struct qbuf q;
+
+		if (str && strcmp(str, "inherit") == 0) {
+			tp->t->tos = -1;
+			return 0;
+		}
+		sproblem(&tp->sc, what, sline(s), "%s is neither an integer 0..252 nor \"inherit\"",
+			 quote(&q, str ? str : ""));
+		return -1;
+	}
+	if (get_int(&tp->sc, s, what, 0, 252, &v) < 0)
+		return -1;
+	if (v & 3) {
+		/* The two low bits are ECN, which the tunnel takes from the inner packet. */
+		sproblem(&tp->sc, what, sline(s), "%lld sets ECN bits (the two low bits): give DSCP * 4, "
+			 "for example %lld", v, v & ~3LL);
+		return -1;
+	}
+	tp->t->tos = (int)v;
+	return 0;
+}
+
+static int t_datapath(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	const char *v;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (strcmp(v, "auto") == 0) {
+		tp->t->datapath = DATAPATH_AUTO;
+	} else if (strcmp(v, "kernel") == 0) {
+		tp->t->datapath = DATAPATH_KERNEL;
+	} else if (strcmp(v, "user") == 0) {
+		tp->t->datapath = DATAPATH_USER;
+	} else {
+		sproblem(&tp->sc, what, sline(s), "%s is not one of \"auto\", \"kernel\", \"user\"",
+			 quote(&q, v));
+		return -1;
+	}
+	return 0;
+}
+
 static int t_key(struct tparse *tp, const config_setting_t *s, const char *what)
 {
 	uint32_t k;
@@ -1186,6 +1240,8 @@ static const struct {
 	[K_KEEPALIVE_TIMEOUT]    = { "keepalive_timeout", SECURE_ONLY, t_keepalive_timeout },
 	[K_GRE_LOCAL]            = { "gre_local", SECURE_ONLY, t_gre_local },
 	[K_GRE_REMOTE]           = { "gre_remote", SECURE_ONLY, t_gre_remote },
+	[K_TOS]                  = { "tos", PLAIN_ONLY, t_tos },
+	[K_DATAPATH]             = { "datapath", ANY_MODE, t_datapath },
 };
 
 static int tkey_lookup(const char *name)
@@ -1401,6 +1457,32 @@ static void record_lines(struct tparse *tp)
 	t->lines.peer_public_key = tp->line[K_PEER_PUBLIC_KEY];
 }
 
+/* datapath = "kernel": what the kernel's GRE (ip_gre, ip6_gre) cannot do.
+ * "auto" chooses user space for these instead (daemon/datapath.c). */
+static void check_kernel_datapath(struct tparse *tp, bool secure)
+{
+	const struct tunnel_config *t = tp->t;
+	int line = tp->line[K_DATAPATH];
+
+	if (secure) {
+		sproblem(&tp->sc, "datapath", line,
+			 "\"kernel\" is for plain mode only: secure mode runs in user space "
+			 "(use \"auto\" or \"user\")");
+		return;
+	}
+	if (tp->ok[K_CLAMP_MSS] && t->clamp_mss)
+		sproblem(&tp->sc, "datapath", line,
+			 "\"kernel\" cannot clamp the MSS (clamp_mss on line %d): the kernel's GRE has no "
+			 "MSS clamping; use datapath = \"user\", or remove clamp_mss and clamp with "
+			 "nftables (docs/nftables/clamp-mss.nft)", tp->line[K_CLAMP_MSS]);
+	if (tp->ok[K_KEEPALIVE] && t->keepalive_interval > 0 && tp->ok[K_SEQUENCE] && t->sequence)
+		sproblem(&tp->sc, "datapath", line,
+			 "\"kernel\" cannot send keepalives with sequence numbers (keepalive on line %d, "
+			 "sequence on line %d): the kernel numbers the tunnel's packets itself, and "
+			 "keepalives numbered beside it would make the peer drop them; use datapath = "
+			 "\"user\", or turn sequence off", tp->line[K_KEEPALIVE], tp->line[K_SEQUENCE]);
+}
+
 /* Rules between the settings of one tunnel. */
 static void check_tunnel(struct tparse *tp)
 {
@@ -1475,6 +1557,8 @@ static void check_tunnel(struct tparse *tp)
 		sproblem(sc, "keepalive", tp->line[K_KEEPALIVE],
 			 "GRE keepalives need an IPv4 underlay (local and remote)");
 
+	if (tp->ok[K_DATAPATH] && t->datapath == DATAPATH_KERNEL)
+		check_kernel_datapath(tp, secure);
 	if (secure)
 		check_timers(tp);
 	if (secure)

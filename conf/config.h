@@ -29,6 +29,10 @@
 
 enum tunnel_mode { TUNNEL_MODE_PLAIN = 0, TUNNEL_MODE_SECURE = 1 };
 enum tunnel_type { TUNNEL_TYPE_GRE = 0, TUNNEL_TYPE_GRETAP = 1 };
+/* Who moves a plain tunnel's packets: the kernel's own GRE (ip_gre,
+ * ip6_gre) or gresecd in user space; auto: the kernel when it has GRE and
+ * the tunnel needs nothing only user space does (daemon/datapath.c). */
+enum tunnel_datapath { DATAPATH_AUTO = 0, DATAPATH_KERNEL = 1, DATAPATH_USER = 2 };
 
 enum log_level { LOG_LEVEL_ERR = 0, LOG_LEVEL_WARN, LOG_LEVEL_NOTICE, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -61,6 +65,8 @@ struct tunnel_config {
 	size_t n_peer_addresses;
 	uint32_t mtu;                      /* conf_load fills conf_default_mtu() when unset */
 	int ttl;                           /* 1..255, 0 = inherit from the inner packet */
+	int tos;                           /* outer TOS / traffic class 0..252 (DSCP << 2), -1 = inherit */
+	enum tunnel_datapath datapath;
 	bool has_ikey, has_okey;
 	uint32_t ikey, okey;
 	bool checksum;
@@ -156,6 +162,7 @@ int conf_parse_ip_addr(const char *s, struct ip_addr *out);
 int conf_parse_prefix(const char *s, struct ip_prefix *out);
 const char *conf_mode_name(enum tunnel_mode m);
 const char *conf_type_name(enum tunnel_type t);
+const char *conf_datapath_name(enum tunnel_datapath d);
 int conf_log_level_parse(const char *s, enum log_level *out);
 const char *conf_log_level_name(enum log_level l);
 

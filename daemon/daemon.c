@@ -12,6 +12,7 @@
 #include "crypto/keys.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/datapath.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/secure.h"
@@ -31,6 +32,14 @@ uint64_t gresecd_realtime_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* The kernel's GRE may be loaded at any time (by anyone's `ip tunnel
+ * add`): from then on user-path tunnels need their ICMP sink. */
+static void maint_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop; (void)revents;
+	kgre_sink_maintain(w->data);
 }
 
 int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
@@ -62,6 +71,11 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	if (!d->tx_pkt || !d->tun_pkt)
 		return -ENOMEM;
 	pkt_reset(d->tx_pkt);
+	if (d->loop) {
+		ev_timer_init(&d->maint_timer, maint_cb, 10., 10.);
+		d->maint_timer.data = d;
+		ev_timer_start(d->loop, &d->maint_timer);
+	}
 	return 0;
 }
 
@@ -297,6 +311,8 @@ void gresecd_shutdown(struct gresecd *d)
 		tunnel_destroy(t);
 	}
 	d->tunnels = NULL;
+	if (d->loop)
+		ev_timer_stop(d->loop, &d->maint_timer);
 	control_close(d);
 	conf_free(&d->cfg);
 	nl_close(&d->nl);

@@ -23,13 +23,17 @@ struct secure_port;
 enum { RX_BATCH = 32, TX_BATCH = 128 };
 
 /* A raw GRE socket shared by the plain tunnels with the same family, local
- * address and device; packets are demultiplexed by source and key. */
+ * address and device; packets are demultiplexed by source and key.  The
+ * kernel path's keepalive sockets (keepalive_only) are connected to
+ * `remote` and let only keepalives through (sock_open_gre_keepalive). */
 struct gre_socket {
 	struct gresecd *d;
 	int fd;
 	int family;
 	struct ip_addr local;
 	char device[IFNAMSIZ];
+	bool keepalive_only;
+	struct ip_addr remote;       /* keepalive_only: the peer */
 	unsigned refs;
 	uint64_t unknown_source;     /* packets no tunnel claimed */
 	ev_io watcher;
@@ -65,6 +69,7 @@ struct gresecd {
 	struct {
 		struct tunnel *t;
 		struct pkt *p;
+		unsigned ready;        /* > 0: p has its virtio header, carries this many segments */
 	} rx_pending[RX_BATCH];
 	unsigned n_rx_pending;
 	unsigned rx_gen;               /* receive batch number (GRO tables) */
@@ -74,6 +79,7 @@ struct gresecd {
 	uid_t key_owner;               /* key files must belong to this user: daemon.user, else us */
 
 	ev_signal sig_term, sig_int, sig_hup;
+	ev_timer maint_timer;          /* ICMP sinks once the kernel's GRE appears */
 	bool privileges_dropped;
 	bool log_level_fixed;          /* -d: daemon.log_level does not apply */
 	int exit_code;
@@ -107,8 +113,10 @@ const char *gresecd_tunnels_str(size_t n, char *buf, size_t len);
 uint64_t gresecd_now_ns(void);
 uint64_t gresecd_realtime_ns(void);
 
+/* remote NULL: the shared socket of the user path; else the kernel path's
+ * keepalive socket to remote (IPv4). */
 struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
-				  const char *device, int *err);
+				  const char *device, const struct ip_addr *remote, int *err);
 void gre_socket_put(struct gresecd *d, struct gre_socket *gs);
 
 #endif

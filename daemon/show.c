@@ -59,13 +59,36 @@ static void endpoint_str(const struct tunnel *t, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-static void show_one_json(const struct tunnel *t, FILE *out)
+static void kernel_stats_json(const struct nl_link_info *k, FILE *out)
 {
-	const struct tunnel_counters *c = &t->ctr;
+	const struct nl_link_stats *st = &k->stats;
+
+	if (!k->has_stats) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out, "{\"rx_errors\":%llu,\"rx_dropped\":%llu,\"rx_crc_errors\":%llu,"
+		"\"rx_fifo_errors\":%llu,\"rx_frame_errors\":%llu,\"rx_length_errors\":%llu,"
+		"\"tx_errors\":%llu,\"tx_dropped\":%llu,\"tx_carrier_errors\":%llu,\"collisions\":%llu,"
+		"\"operstate\":%u}",
+		(unsigned long long)st->rx_errors, (unsigned long long)st->rx_dropped,
+		(unsigned long long)st->rx_crc_errors, (unsigned long long)st->rx_fifo_errors,
+		(unsigned long long)st->rx_frame_errors, (unsigned long long)st->rx_length_errors,
+		(unsigned long long)st->tx_errors, (unsigned long long)st->tx_dropped,
+		(unsigned long long)st->tx_carrier_errors, (unsigned long long)st->collisions,
+		k->operstate);
+}
+
+static void show_one_json(struct tunnel *t, FILE *out)
+{
+	struct tunnel_counters ctr;
+	const struct tunnel_counters *c = &ctr;
+	struct nl_link_info k;
 	struct secure_status ss = { .state = SECURE_DOWN, .last_handshake_age = -1 };
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], ep[64];
 	bool secure = t->cfg.mode == TUNNEL_MODE_SECURE;
 
+	tunnel_counters(t, &ctr, &k);
 	if (secure)
 		secure_status(t, &ss);
 	endpoint_str(t, ep, sizeof(ep));
@@ -76,7 +99,14 @@ static void show_one_json(const struct tunnel *t, FILE *out)
 	fprintf(out, ",\"mode\":\"%s\",\"type\":\"%s\",\"interface\":", conf_mode_name(t->cfg.mode),
 		conf_type_name(t->cfg.type));
 	json_string(out, t->ifname);
-	fprintf(out, ",\"ifindex\":%d,\"local\":", t->ifindex);
+	fprintf(out, ",\"ifindex\":%d,\"datapath\":\"%s\",\"datapath_setting\":\"%s\",\"datapath_reason\":",
+		t->ifindex, t->dp->name, conf_datapath_name(t->cfg.datapath));
+	json_string(out, t->dp_reason);
+	fputs(",\"icmp_sink\":", out);
+	json_opt_string(out, t->sink_ifindex ? t->sink_name : NULL);
+	fputs(",\"kernel_stats\":", out);
+	kernel_stats_json(&k, out);
+	fputs(",\"local\":", out);
 	json_opt_string(out, ip_str(&t->cfg.local, a, sizeof(a)));
 	fputs(",\"remote\":", out);
 	json_opt_string(out, ip_str(&t->cfg.remote, b, sizeof(b)));
@@ -88,7 +118,12 @@ static void show_one_json(const struct tunnel *t, FILE *out)
 		fprintf(out, "%.1f", ss.last_handshake_age);
 	else
 		fputs("null", out);
-	fprintf(out, ",\"mtu\":%u,\"key\":", t->mtu);
+	fprintf(out, ",\"mtu\":%u,\"ttl\":%d,\"tos\":", t->mtu, t->cfg.ttl);
+	if (t->cfg.tos < 0)
+		fputs("\"inherit\"", out);
+	else
+		fprintf(out, "%d", t->cfg.tos);
+	fputs(",\"key\":", out);
 	if (t->cfg.has_ikey || t->cfg.has_okey) {
 		fputs("{\"ikey\":", out);
 		if (t->cfg.has_ikey)
@@ -138,7 +173,7 @@ void show_json(struct gresecd *d, const char *name, FILE *out)
 	bool first = true;
 
 	fputs("{\"version\":1,\"tunnels\":[", out);
-	for (const struct tunnel *t = d->tunnels; t; t = t->next) {
+	for (struct tunnel *t = d->tunnels; t; t = t->next) {
 		if (name && strcmp(name, t->cfg.name) != 0)
 			continue;
 		if (!first)
@@ -162,15 +197,18 @@ static void human_bytes(uint64_t n, char *buf, size_t len)
 	snprintf(buf, len, u ? "%.2f %s" : "%.0f %s", v, units[u]);
 }
 
-static void show_one_text(const struct tunnel *t, FILE *out)
+static void show_one_text(struct tunnel *t, FILE *out)
 {
-	const struct tunnel_counters *c = &t->ctr;
+	struct tunnel_counters ctr;
+	const struct tunnel_counters *c = &ctr;
+	struct nl_link_info k;
 	struct secure_status ss = { .state = SECURE_DOWN, .last_handshake_age = -1 };
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], ep[64], rx[32], tx[32];
 	const char *la, *ra;
 	bool secure = t->cfg.mode == TUNNEL_MODE_SECURE;
 	bool any_drop = false;
 
+	tunnel_counters(t, &ctr, &k);
 	if (secure)
 		secure_status(t, &ss);
 	endpoint_str(t, ep, sizeof(ep));
@@ -180,6 +218,11 @@ static void show_one_text(const struct tunnel *t, FILE *out)
 		t->cfg.description, t->cfg.description[0] ? ")" : "");
 	fprintf(out, "  mode: %s %s, interface %s, mtu %u, state %s\n", conf_mode_name(t->cfg.mode),
 		conf_type_name(t->cfg.type), t->ifname, t->mtu, state_name(t, &ss));
+	fprintf(out, "  data path: %s (%s)\n", t->dp->kind == DATAPATH_KERNEL ? "kernel" : "user space",
+		t->dp_reason);
+	if (t->sink_ifindex)
+		fprintf(out, "  icmp sink: %s (%s is loaded; see gresecd(8))\n", t->sink_name,
+			kgre_module(&t->cfg));
 	fprintf(out, "  local: %s  remote: %s", la ? la : "any", ra ? ra : "(roaming)");
 	if (secure)
 		fprintf(out, "  endpoint: %s", ep[0] ? ep : "(none)");
@@ -229,13 +272,20 @@ static void show_one_text(const struct tunnel *t, FILE *out)
 		}
 	if (any_drop)
 		fputc('\n', out);
+	if (k.has_stats && (k.stats.rx_errors || k.stats.rx_dropped || k.stats.tx_errors || k.stats.tx_dropped))
+		fprintf(out, "  kernel: rx errors %llu (checksum %llu, sequence %llu), rx dropped %llu, "
+			"tx errors %llu (no route %llu), tx dropped %llu\n",
+			(unsigned long long)k.stats.rx_errors, (unsigned long long)k.stats.rx_crc_errors,
+			(unsigned long long)k.stats.rx_fifo_errors, (unsigned long long)k.stats.rx_dropped,
+			(unsigned long long)k.stats.tx_errors, (unsigned long long)k.stats.tx_carrier_errors,
+			(unsigned long long)k.stats.tx_dropped);
 }
 
 void show_text(struct gresecd *d, const char *name, FILE *out)
 {
 	bool first = true;
 
-	for (const struct tunnel *t = d->tunnels; t; t = t->next) {
+	for (struct tunnel *t = d->tunnels; t; t = t->next) {
 		if (name && strcmp(name, t->cfg.name) != 0)
 			continue;
 		if (!first)

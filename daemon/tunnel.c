@@ -118,7 +118,7 @@ static int tunnel_add_route(struct tunnel *t, const struct ip_prefix *r)
 	return 0;
 }
 
-static int tunnel_configure_link(struct tunnel *t)
+int tunnel_configure_link(struct tunnel *t)
 {
 	const struct tunnel_config *c = &t->cfg;
 	int err;
@@ -257,6 +257,95 @@ static int tunnel_open_device(struct tunnel *t, const struct tunnel_config *cfg)
 	return tun_open(cfg->name, cfg->type == TUNNEL_TYPE_GRETAP, t->ifname);
 }
 
+/* ---- the user-space data path: a TUN/TAP device, and the raw GRE socket
+ * (plain.c) or the UDP socket (secure_*.c) ---- */
+
+static int user_open(struct tunnel *t)
+{
+	const struct tunnel_config *cfg = &t->cfg;
+	int err;
+
+	t->tun_fd = tunnel_open_device(t, cfg);
+	if (t->tun_fd < 0) {
+		err = t->tun_fd;
+		log_err("tunnel \"%s\": cannot create %s interface: %s%s", cfg->name,
+			cfg->type == TUNNEL_TYPE_GRETAP ? "TAP" : "TUN", strerror(-err),
+			err == -EEXIST ? " (an interface of another kind has that name)" : "");
+		return err;
+	}
+	t->ifindex = (int)if_nametoindex(t->ifname);
+	if (t->ifindex == 0) {
+		err = -errno;
+		log_err("tunnel \"%s\": interface %s vanished: %s", cfg->name, t->ifname, strerror(errno));
+		close(t->tun_fd);
+		t->tun_fd = -1;
+		return err;
+	}
+	if (cfg->mode == TUNNEL_MODE_PLAIN)
+		kgre_sink_open(t);
+	return 0;
+}
+
+static int user_start(struct tunnel *t)
+{
+	int err = t->cfg.mode == TUNNEL_MODE_PLAIN ? plain_start(t) : secure_start(t);
+
+	if (err)
+		return err;
+	ev_io_init(&t->tun_watcher, tunnel_read_cb, t->tun_fd, EV_READ);
+	t->tun_watcher.data = t;
+	ev_io_start(t->d->loop, &t->tun_watcher);
+	return 0;
+}
+
+static void user_stop(struct tunnel *t)
+{
+	ev_io_stop(t->d->loop, &t->tun_watcher);
+	if (t->cfg.mode == TUNNEL_MODE_PLAIN)
+		plain_stop(t);
+	else
+		secure_stop(t);
+}
+
+/* A non-persistent TUN/TAP disappears with its last fd, and with it every
+ * address and route the daemon put on it. */
+static void user_close(struct tunnel *t)
+{
+	kgre_sink_close(t);
+	if (t->tun_fd >= 0)
+		close(t->tun_fd);
+	t->tun_fd = -1;
+}
+
+static int user_update(struct tunnel *t, const struct tunnel_config *old)
+{
+	(void)t; (void)old;     /* TTL, TOS, keys... are read per packet */
+	return 0;
+}
+
+static int user_set_carrier(struct tunnel *t, bool on)
+{
+	return tun_set_carrier(t->tun_fd, on);
+}
+
+static void user_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k)
+{
+	*c = t->ctr;
+	memset(k, 0, sizeof(*k));
+}
+
+const struct datapath_ops datapath_user = {
+	.kind = DATAPATH_USER,
+	.name = "user",
+	.open = user_open,
+	.start = user_start,
+	.stop = user_stop,
+	.close = user_close,
+	.update = user_update,
+	.set_carrier = user_set_carrier,
+	.counters = user_counters,
+};
+
 int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out)
 {
 	struct tunnel *t;
@@ -272,60 +361,35 @@ int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tun
 	t->carrier = true;
 	gre_params_from_config(t);
 
-	t->tun_fd = tunnel_open_device(t, cfg);
-	if (t->tun_fd < 0) {
-		err = t->tun_fd;
-		log_err("tunnel \"%s\": cannot create %s interface: %s%s", cfg->name,
-			cfg->type == TUNNEL_TYPE_GRETAP ? "TAP" : "TUN", strerror(-err),
-			err == -EEXIST ? " (an interface of another kind has that name)" : "");
+	if ((err = datapath_open(t))) {
 		free(t);
 		return err;
 	}
-	t->ifindex = (int)if_nametoindex(t->ifname);
-	if (t->ifindex == 0) {
-		err = -errno;
-		log_err("tunnel \"%s\": interface %s vanished: %s", cfg->name, t->ifname, strerror(errno));
-		goto fail;
+	if ((err = tunnel_configure_link(t)) || (err = t->dp->start(t))) {
+		t->dp->close(t);
+		free(t);
+		return err;
 	}
-	if ((err = tunnel_configure_link(t)))
-		goto fail;
-
-	if (cfg->mode == TUNNEL_MODE_PLAIN)
-		err = plain_start(t);
-	else
-		err = secure_start(t);
-	if (err)
-		goto fail;
-
-	ev_io_init(&t->tun_watcher, tunnel_read_cb, t->tun_fd, EV_READ);
-	t->tun_watcher.data = t;
-	ev_io_start(d->loop, &t->tun_watcher);
-
-	log_info("tunnel \"%s\": %s %s interface %s up, mtu %u", cfg->name, conf_mode_name(cfg->mode),
-		 conf_type_name(cfg->type), t->ifname, t->mtu);
+	log_info("tunnel \"%s\": %s %s interface %s up, mtu %u, %s data path (%s)", cfg->name,
+		 conf_mode_name(cfg->mode), conf_type_name(cfg->type), t->ifname, t->mtu,
+		 t->dp->kind == DATAPATH_KERNEL ? "kernel" : "user-space", t->dp_reason);
 	*out = t;
 	return 0;
-fail:
-	close(t->tun_fd);
-	free(t);
-	return err;
 }
 
 void tunnel_destroy(struct tunnel *t)
 {
 	if (!t)
 		return;
-	ev_io_stop(t->d->loop, &t->tun_watcher);
-	if (t->cfg.mode == TUNNEL_MODE_PLAIN)
-		plain_stop(t);
-	else
-		secure_stop(t);
-	/* A non-persistent TUN/TAP disappears with its last fd, and with it every
-	 * address and route the daemon put on it. */
-	if (t->tun_fd >= 0)
-		close(t->tun_fd);
+	t->dp->stop(t);
+	t->dp->close(t);
 	log_info("tunnel \"%s\": interface %s removed", t->cfg.name, t->ifname);
 	free(t);
+}
+
+void tunnel_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k)
+{
+	t->dp->counters(t, c, k);
 }
 
 static bool prefix_in(const struct ip_prefix *p, const struct ip_prefix *set, size_t n)
@@ -342,7 +406,8 @@ static bool prefix_in(const struct ip_prefix *p, const struct ip_prefix *set, si
 int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 {
 	struct tunnel_config probe = *cfg;
-	const struct tunnel_config *old = &t->cfg;
+	struct tunnel_config old_cfg = t->cfg;
+	const struct tunnel_config *old = &old_cfg;
 	uint32_t mtu;
 	int err;
 
@@ -350,6 +415,7 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 	memcpy(probe.description, old->description, sizeof(probe.description));
 	probe.mtu = old->mtu;
 	probe.ttl = old->ttl;
+	probe.tos = old->tos;
 	probe.clamp_mss = old->clamp_mss;
 	memcpy(probe.addresses, old->addresses, sizeof(probe.addresses));
 	probe.n_addresses = old->n_addresses;
@@ -362,12 +428,14 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 	probe.gre_remote = old->gre_remote;
 	probe.keepalive_interval = old->keepalive_interval;
 	probe.keepalive_retries = old->keepalive_retries;
-	if (!conf_tunnel_equal(&probe, old))
+	if (!conf_tunnel_equal(&probe, old) || datapath_must_change(t, cfg))
 		return -EAGAIN;
 
 	mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
 	if (mtu != t->mtu) {
-		if ((err = nl_link_set(&t->d->nl, t->ifindex, mtu, true))) {
+		/* The flags stay as they are: a kernel link whose peer is
+		 * silent is down until it answers (kernel_gre.c). */
+		if ((err = nl_link_mtu(&t->d->nl, t->ifindex, mtu))) {
 			log_err("tunnel \"%s\": cannot set MTU %u: %s", cfg->name, mtu, strerror(-err));
 			return err;
 		}
@@ -392,6 +460,8 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 		if ((err = tunnel_add_route(t, &cfg->routes[i])))
 			return err;
 	gre_params_from_config(t);
+	if ((err = t->dp->update(t, old)))
+		return err;
 	if (cfg->mode == TUNNEL_MODE_PLAIN)
 		plain_keepalive_reset(t);
 	else
@@ -415,13 +485,32 @@ int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p)
 	return 64;
 }
 
+int tunnel_outer_tos(const struct tunnel *t, const struct pkt *p)
+{
+	size_t gre = gre_header_len(&t->gre_tx);
+	const uint8_t *h = p->buf + p->off + gre;
+	size_t inner = p->len > gre ? p->len - gre : 0;
+
+	if (t->cfg.tos > 0)
+		return t->cfg.tos;
+	if (t->cfg.tos == 0 || t->cfg.type != TUNNEL_TYPE_GRE)
+		return -1;
+	/* inherit: the inner packet's DSCP; the ECN bits stay 0, since this
+	 * end does not carry the outer ECN back into the inner packet. */
+	if (inner >= IPV6_HDR_LEN && (h[0] >> 4) == 6)
+		return (((h[0] & 0x0f) << 4) | (h[1] >> 4)) & 0xfc;
+	if (inner >= IPV4_HDR_LEN && (h[0] >> 4) == 4)
+		return h[1] & 0xfc;
+	return -1;
+}
+
 void tunnel_set_carrier(struct tunnel *t, bool on)
 {
 	int err;
 
 	if (t->carrier == on)
 		return;
-	err = tun_set_carrier(t->tun_fd, on);
+	err = t->dp->set_carrier(t, on);
 	if (err) {
 		log_warn("tunnel \"%s\": cannot set carrier %s: %s", t->cfg.name, on ? "on" : "off",
 			 strerror(-err));
@@ -483,14 +572,15 @@ void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n)
 }
 
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
-			 const union sockaddr_inet *dst, const int *ttl)
+			 const union sockaddr_inet *dst, const int *ttl, const int *tos)
 {
 	struct mmsghdr msgs[TX_BATCH];
 	struct iovec iov[TX_BATCH];
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[2 * CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl[TX_BATCH];
+	bool v6 = dst->sa.sa_family == AF_INET6;
 	unsigned i, sent = 0;
 
 	if (n > TX_BATCH)
@@ -503,17 +593,30 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 		msgs[i].msg_hdr.msg_namelen = sockaddr_len(dst);
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
-		if (ttl) {
+		if (ttl || (tos && tos[i] >= 0)) {
 			struct cmsghdr *cm;
+			size_t used = 0;
 
 			memset(ctl[i].buf, 0, sizeof(ctl[i].buf));
 			msgs[i].msg_hdr.msg_control = ctl[i].buf;
 			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 			cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			cm->cmsg_level = dst->sa.sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
-			cm->cmsg_type = dst->sa.sa_family == AF_INET6 ? IPV6_HOPLIMIT : IP_TTL;
-			memcpy(CMSG_DATA(cm), &ttl[i], sizeof(int));
+			if (ttl) {
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				cm->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+				cm->cmsg_type = v6 ? IPV6_HOPLIMIT : IP_TTL;
+				memcpy(CMSG_DATA(cm), &ttl[i], sizeof(int));
+				used += CMSG_SPACE(sizeof(int));
+				cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm);
+			}
+			if (tos && tos[i] >= 0) {
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				cm->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+				cm->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
+				memcpy(CMSG_DATA(cm), &tos[i], sizeof(int));
+				used += CMSG_SPACE(sizeof(int));
+			}
+			msgs[i].msg_hdr.msg_controllen = used;
 		}
 	}
 	for (i = 0; i < n;) {
@@ -542,11 +645,119 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 	return sent;
 }
 
+/* The kernel's GRE GRO (net/ipv4/gre_offload.c) merges a run of the
+ * peer's GRE packets that carry TCP segments of one flow before a raw
+ * socket sees them, whenever the underlay interface does GRO (most NICs,
+ * virtio-net): the raw socket then hands over one GRE packet whose inner
+ * packet is a TCP "super packet" of up to 64 KB with the kernel's partial
+ * checksum (the pseudo-header sum) and, if the tunnel uses GRE checksums,
+ * the GRE checksum of its first segment.  Written as an ordinary packet,
+ * every such packet would be dropped by the receiving TCP as a checksum
+ * error.  It goes to the TUN as what it is, a TSO packet with a partial
+ * checksum, in its turn with what this batch holds (the kernel completes
+ * the checksum, or splits it when it forwards it); without offloads (a
+ * TAP, an old kernel's TUN) it is split here, in segments that fit the
+ * tunnel MTU (GRO leaves no trace of the segment size the peer used). */
+static void tunnel_gro_input(struct tunnel *t, struct pkt *p, size_t l2, const struct inet_tcp_gro *g)
+{
+	struct gresecd *d = t->d;
+	size_t hlen = g->ip_hlen + g->tcp_hlen, mss = t->mtu > hlen + 8 ? t->mtu - hlen : 0;
+	bool tso = mss && g->payload > mss;
+	struct pkt *segs[TX_BATCH];
+	uint8_t l2hdr[ETH_HDR_LEN], *h;
+	int n;
+
+	if (l2) {
+		memcpy(l2hdr, pkt_data(p), l2);
+		pkt_pull(p, l2);
+	}
+	h = pkt_push(p, VNET_HDR_LEN);
+	if (!h) {
+		t->ctr.drops[DROP_INNER_MALFORMED]++;
+		return;
+	}
+	memset(h, 0, VNET_HDR_LEN);
+	h[0] = VNET_F_NEEDS_CSUM;
+	if (tso) {
+		h[1] = g->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
+		if (h[VNET_HDR_LEN + g->ip_hlen + 13] & 0x80)
+			h[1] |= VNET_GSO_ECN;    /* CWR: on the first segment only */
+		h[2] = (uint8_t)hlen;
+		h[3] = (uint8_t)(hlen >> 8);
+		h[4] = (uint8_t)mss;
+		h[5] = (uint8_t)(mss >> 8);
+	}
+	h[6] = (uint8_t)g->ip_hlen;                 /* csum_start */
+	h[8] = 16;                                  /* csum_offset: the TCP checksum */
+	t->ctr.rx_bytes += p->len - VNET_HDR_LEN;
+	if (t->vnet && !l2) {
+		d->rx_pending[d->n_rx_pending].t = t;
+		d->rx_pending[d->n_rx_pending].p = p;
+		d->rx_pending[d->n_rx_pending].ready = tso ? (unsigned)((g->payload + mss - 1) / mss) : 1;
+		if (++d->n_rx_pending == RX_BATCH)
+			tunnel_rx_flush(d);
+		return;
+	}
+	/* offload_segment() may put p itself in segs[0]: a copy of the spare list. */
+	memcpy(segs, d->tx_pkts, sizeof(segs));
+	n = offload_segment(p, segs, TX_BATCH);
+	if (n < 0) {
+		t->ctr.drops[DROP_INNER_MALFORMED]++;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (l2) {
+			uint8_t *e = pkt_push(segs[i], l2);
+
+			if (!e) {
+				t->ctr.drops[DROP_INNER_MALFORMED]++;
+				continue;
+			}
+			memcpy(e, l2hdr, l2);
+		}
+		if (tun_write(t->tun_fd, segs[i]) < 0)
+			t->ctr.drops[DROP_TUN_ERROR]++;
+		else
+			t->ctr.rx_packets++;
+	}
+}
+
+/* The TCP packet behind an Ethernet header (gretap), if it is a GRO super
+ * packet: its link header length, else 0. */
+static size_t tap_gro_super(const struct pkt *p, struct inet_tcp_gro *g)
+{
+	const uint8_t *f = p->buf + p->off;
+	uint16_t type;
+
+	if (p->len < ETH_HDR_LEN)
+		return 0;
+	type = load_be16(f + 12);
+	if ((type == GRE_PROTO_IPV4 || type == GRE_PROTO_IPV6) &&
+	    inet_tcp_gro_super(f + ETH_HDR_LEN, p->len - ETH_HDR_LEN, type, g))
+		return ETH_HDR_LEN;
+	return 0;
+}
+
 void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 {
 	uint16_t proto = 0;
 	enum gre_result r = gre_decap(p, &t->gre_rx, &proto);
+	bool plain = t->cfg.mode == TUNNEL_MODE_PLAIN, csum_unverified = false;
+	struct inet_tcp_gro g;
+	size_t l2;
 
+	/* A GRO-merged packet carries its first segment's GRE checksum (the
+	 * kernel checked every segment's); it is taken only if what it
+	 * carries is such a packet. */
+	if (r == GRE_DROP_CSUM_BAD && plain) {
+		struct gre_rx rx = t->gre_rx;
+
+		rx.csum_trusted = true;
+		if (gre_decap(p, &rx, &proto) == GRE_OK) {
+			csum_unverified = true;
+			r = GRE_OK;
+		}
+	}
 	if (r == GRE_KEEPALIVE) {
 		plain_keepalive_reply(t);
 		return;
@@ -562,6 +773,10 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 			t->ctr.drops[DROP_INNER_MALFORMED]++;
 			return;
 		}
+		if (plain && (l2 = tap_gro_super(p, &g))) {
+			tunnel_gro_input(t, p, l2, &g);
+			return;
+		}
 	} else {
 		size_t ip_len;
 
@@ -571,9 +786,17 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		}
 		/* Secure mode pads the GRE packet to 16 bytes; the IP length says where it ends. */
 		p->len = ip_len;
-		if (t->cfg.mode == TUNNEL_MODE_PLAIN ? plain_reflect_keepalive(t, p, proto) :
-						       secure_reflect_keepalive(t, p, proto))
+		if (plain && inet_tcp_gro_super(pkt_data(p), p->len, proto, &g)) {
+			tunnel_gro_input(t, p, 0, &g);
 			return;
+		}
+		if (!csum_unverified && (plain ? plain_reflect_keepalive(t, p, proto) :
+						 secure_reflect_keepalive(t, p, proto)))
+			return;
+	}
+	if (csum_unverified) {
+		t->ctr.gre_drops[GRE_DROP_CSUM_BAD]++;
+		return;
 	}
 	if (!t->vnet) {
 		if (tunnel_tun_write(t, p) < 0) {
@@ -597,6 +820,7 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		return;
 	d->rx_pending[d->n_rx_pending].t = t;
 	d->rx_pending[d->n_rx_pending].p = p;
+	d->rx_pending[d->n_rx_pending].ready = 0;
 	/* A batch of coalesced (UDP GRO) buffers can hold more datagrams than
 	 * the table: write what is pending and start over. */
 	if (++d->n_rx_pending == RX_BATCH)
@@ -613,7 +837,7 @@ void tunnel_rx_flush(struct gresecd *d)
 	for (unsigned i = 0; i < d->n_rx_pending; i++) {
 		struct tunnel *t = d->rx_pending[i].t;
 		struct pkt *p = d->rx_pending[i].p;
-		int n = gro_finish(&t->gro, p);
+		int n = d->rx_pending[i].ready ? (int)d->rx_pending[i].ready : gro_finish(&t->gro, p);
 
 		if (n < 0 || tun_write(t->tun_fd, p) < 0) {
 			t->ctr.drops[DROP_TUN_ERROR] += n > 0 ? (uint64_t)n : 1;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "conf/config.h"
+#include "daemon/datapath.h"
 #include "daemon/log.h"
 #include "tunnel/gre.h"
 #include "tunnel/gro.h"
@@ -55,7 +56,9 @@ struct tunnel_counters {
 struct tunnel {
 	struct gresecd *d;
 	struct tunnel_config cfg;
-	int tun_fd;
+	const struct datapath_ops *dp; /* who moves the packets (daemon/datapath.h) */
+	char dp_reason[160];         /* why that path: logged and shown */
+	int tun_fd;                  /* user path: the TUN/TAP device, else -1 */
 	int ifindex;
 	char ifname[IFNAMSIZ];
 	uint32_t mtu;
@@ -70,12 +73,20 @@ struct tunnel {
 	union sockaddr_inet remote;  /* plain: the peer; secure: the current endpoint */
 	bool has_remote;
 
-	struct gre_socket *gre_sock; /* plain mode */
+	struct gre_socket *gre_sock; /* plain mode: raw socket (kernel path: keepalives only) */
 	struct secure_peer *peer;    /* secure mode */
 
 	/* plain-mode GRE keepalives (Cisco-compatible) */
 	ev_timer keepalive_timer;
 	uint32_t keepalive_missed;
+
+	/* kernel path: the link takes IFLA_PROTO_DOWN for a dead peer (else
+	 * it goes administratively down: kernel_gre.c) */
+	bool kernel_protodown;
+	/* user path, plain, on a kernel with GRE: the ICMP sink (kernel_gre.c) */
+	int sink_ifindex;
+	char sink_name[IFNAMSIZ];
+	bool sink_failed;            /* tried and failed: not again until recreated */
 
 	struct tunnel_counters ctr;
 	struct log_ratelimit rl;     /* per-tunnel log limiter for packet-path problems */
@@ -114,19 +125,33 @@ void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* Count n packets handed to the underlay (inner bytes). */
 void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* sendmmsg that counts each packet the kernel refuses as a tx_error and
- * goes on with the rest; ttl: per-packet outer TTL, or NULL.  Counts tx;
- * returns packets sent. */
+ * goes on with the rest; ttl: per-packet outer TTL, or NULL; tos:
+ * per-packet outer TOS or traffic class (-1: the socket's), or NULL.
+ * Counts tx; returns packets sent. */
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
-			 const union sockaddr_inet *dst, const int *ttl);
+			 const union sockaddr_inet *dst, const int *ttl, const int *tos);
 
 void tunnel_set_carrier(struct tunnel *t, bool on);
+
+/* The counters `gresec show` reports (kernel path: traffic from the link's
+ * statistics, which go to *k; k->has_stats false on the user path). */
+void tunnel_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k);
+
+/* MTU, UP, addresses and routes on t->ifindex (both paths). */
+int tunnel_configure_link(struct tunnel *t);
 
 /* TTL (hop limit) of the header put around a GRE packet p: the tunnel's
  * ttl, or with ttl 0 ("inherit") the inner IP packet's, else 64. */
 int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p);
 
-/* Plain mode data path (daemon/plain.c). */
+/* TOS (traffic class) of that header: the tunnel's tos, with "inherit"
+ * the inner IP packet's DSCP; -1 for tos 0 (the socket's default, 0). */
+int tunnel_outer_tos(const struct tunnel *t, const struct pkt *p);
+
+/* Plain mode data path (daemon/plain.c).  plain_start: user path (the
+ * shared raw socket); plain_kernel_start: kernel path (keepalives only). */
 int plain_start(struct tunnel *t);
+int plain_kernel_start(struct tunnel *t);
 void plain_stop(struct tunnel *t);
 int plain_send(struct tunnel *t, struct pkt *p);
 void plain_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);

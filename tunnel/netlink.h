@@ -16,6 +16,7 @@
 #include "conf/config.h"
 
 struct mnl_socket;
+struct nlmsghdr;
 
 struct nl_ctx {
 	struct mnl_socket *sock;
@@ -61,13 +62,117 @@ size_t nl_build_route(void *buf, size_t len, uint16_t type, uint16_t flags,
 /* fe80::iid/64 */
 void nl_ll6_prefix(struct ip_prefix *out, const uint8_t iid[8]);
 
+/* ---- the kernel's own GRE links (ip_gre, ip6_gre) ---- */
+
+/* What a GRE link is made of.  local and remote share the family that
+ * picks the kind: AF_INET gives "gre" ("gretap" with tap), AF_INET6
+ * "ip6gre" ("ip6gretap"). */
+struct nl_gre_params {
+	bool tap;
+	struct ip_addr local, remote;
+	uint32_t link;              /* underlay ifindex (IFLA_GRE_LINK), 0: none */
+	bool has_ikey, has_okey;
+	uint32_t ikey, okey;
+	bool icsum, ocsum;          /* checksum required / sent */
+	bool iseq, oseq;            /* sequence numbers required / sent */
+	uint8_t ttl;                /* TTL or hop limit, 0: inherit */
+	int tos;                    /* TOS (IPv6: traffic class) 0..255, -1: inherit */
+};
+
+/* "gre", "gretap", "ip6gre", "ip6gretap"; NULL for another family. */
+const char *nl_gre_kind(const struct nl_gre_params *p);
+
+/* RTM_NEWLINK with IFLA_LINKINFO: kind and IFLA_INFO_DATA with every
+ * IFLA_GRE_* attribute (so that it also serves as a changelink, which
+ * resets what is left out).  ifindex 0 and a name: create (use flags
+ * NLM_F_CREATE|NLM_F_EXCL); ifindex > 0: change that link.  mtu 0: none.
+ * IPv4: IFLA_GRE_TTL, IFLA_GRE_TOS (1 = inherit), IFLA_GRE_PMTUDISC 1
+ * (Don't Fragment, as gresec's own sockets send).  IPv6: IFLA_GRE_TTL
+ * (hop limit), IFLA_GRE_FLOWINFO (traffic class), IFLA_GRE_FLAGS with
+ * IP6_TNL_F_IGN_ENCAP_LIMIT (no encapsulation-limit option, so the header
+ * and the MTU are those of user space) and IP6_TNL_F_USE_ORIG_TCLASS for
+ * an inherited traffic class. */
+size_t nl_build_gre_link(void *buf, size_t len, uint16_t flags, uint32_t seq,
+			 int ifindex, const char *name, uint32_t mtu,
+			 const struct nl_gre_params *p);
+
+/* Optional link attributes for nl_build_setlink (-1 / NULL / 0: leave). */
+struct nl_link_attrs {
+	uint32_t mtu;               /* IFLA_MTU, 0: unchanged */
+	unsigned flags, change;     /* ifi_flags under the mask ifi_change */
+	const char *alias;          /* IFLA_IFALIAS ("" removes it), NULL: unchanged */
+	int operstate;              /* IFLA_OPERSTATE: IF_OPER_UP, IF_OPER_DORMANT, ... */
+	int linkmode;               /* IFLA_LINKMODE: IF_LINK_MODE_DEFAULT / _DORMANT */
+	int proto_down;             /* IFLA_PROTO_DOWN 0/1 */
+	int addrgenmode;            /* IFLA_AF_SPEC/AF_INET6/IFLA_INET6_ADDR_GEN_MODE */
+};
+#define NL_LINK_ATTRS_NONE { .operstate = -1, .linkmode = -1, .proto_down = -1, .addrgenmode = -1 }
+
+/* RTM_NEWLINK on ifindex (> 0) with the attributes set in a. */
+size_t nl_build_setlink(void *buf, size_t len, uint32_t seq, int ifindex,
+			const struct nl_link_attrs *a);
+
+/* tc: a clsact qdisc on ifindex, and on its ingress a matchall filter
+ * whose one action (gact) drops everything. */
+size_t nl_build_qdisc_clsact(void *buf, size_t len, uint32_t seq, int ifindex);
+size_t nl_build_ingress_drop(void *buf, size_t len, uint32_t seq, int ifindex);
+
+/* What RTM_GETLINK tells about a link. */
+struct nl_link_info {
+	int ifindex;
+	char name[IFNAMSIZ];
+	char kind[16];              /* IFLA_INFO_KIND, "" when none */
+	char alias[128];            /* IFLA_IFALIAS (truncated), "" when none */
+	unsigned flags;             /* ifi_flags */
+	uint32_t mtu;
+	uint8_t operstate;          /* IF_OPER_* */
+	bool has_stats;
+	struct nl_link_stats {      /* IFLA_STATS64, the counters gresec shows */
+		uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+		uint64_t rx_errors, tx_errors, rx_dropped, tx_dropped;
+		uint64_t multicast, collisions;
+		uint64_t rx_length_errors, rx_over_errors, rx_crc_errors;
+		uint64_t rx_frame_errors, rx_fifo_errors, rx_missed_errors;
+		uint64_t tx_aborted_errors, tx_carrier_errors, tx_fifo_errors;
+		uint64_t tx_heartbeat_errors, tx_window_errors;
+	} stats;
+};
+
+/* Parse an RTM_NEWLINK message (a GETLINK reply).  0 or -EINVAL. */
+int nl_parse_link(const struct nlmsghdr *nlh, struct nl_link_info *out);
+
 /* ---- requests (0 or -errno from the kernel ack) ---- */
 
 /* Set the MTU (0: unchanged) and IFF_UP on/off, always IFF_MULTICAST. */
 int nl_link_set(struct nl_ctx *nl, int ifindex, uint32_t mtu, bool up);
 
+/* Set the MTU only (flags untouched). */
+int nl_link_mtu(struct nl_ctx *nl, int ifindex, uint32_t mtu);
+
 /* Delete the interface `name` (-ENODEV when there is none). */
 int nl_link_delete_by_name(struct nl_ctx *nl, const char *name);
+
+/* Delete the interface ifindex (-ENODEV when there is none). */
+int nl_link_delete(struct nl_ctx *nl, int ifindex);
+
+/* Create a GRE link named name (-EEXIST: the name is taken, or a tunnel
+ * with the same addresses, key and underlay link exists; -EOPNOTSUPP: the
+ * kernel has no such link type and could not load it), or change the
+ * parameters of link ifindex.  Create: *ifindex_out (may be NULL) gets the
+ * new link's index (0 when it cannot be read back). */
+int nl_gre_link_create(struct nl_ctx *nl, const char *name, uint32_t mtu,
+		       const struct nl_gre_params *p, int *ifindex_out);
+int nl_gre_link_change(struct nl_ctx *nl, int ifindex, const struct nl_gre_params *p);
+
+/* Set the attributes in a on link ifindex. */
+int nl_link_setattrs(struct nl_ctx *nl, int ifindex, const struct nl_link_attrs *a);
+
+/* Drop everything link ifindex receives, before the IP stack sees it
+ * (tc clsact + ingress matchall/gact drop). */
+int nl_link_drop_ingress(struct nl_ctx *nl, int ifindex);
+
+/* RTM_GETLINK by ifindex (> 0) or by name: -ENODEV when there is none. */
+int nl_link_get(struct nl_ctx *nl, int ifindex, const char *name, struct nl_link_info *out);
 
 /* Add (NLM_F_CREATE|NLM_F_EXCL: -EEXIST when present) or delete an address,
  * like `ip addr add 11.11.1.2/30 peer 11.11.1.1 dev tun0`.  peer may be
