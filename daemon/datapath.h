@@ -74,6 +74,11 @@ bool datapath_must_change(const struct tunnel *t, const struct tunnel_config *cf
 
 /* ---- kernel_gre.c: helpers shared with the user path ---- */
 
+/* The alias (IFLA_IFALIAS) every kernel link gresecd makes starts with:
+ * a link carrying it that no running gresecd holds was left by a killed
+ * one, and is replaced at the next start. */
+#define KGRE_ALIAS_MARK "gresec"
+
 /* The kernel module of the link type a plain tunnel would use ("ip_gre" or
  * "ip6_gre"), and whether it is loaded (or built in) right now: then the
  * kernel answers GRE that no kernel tunnel claims with ICMP unreachable. */

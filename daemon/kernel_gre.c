@@ -29,7 +29,6 @@
 #include "daemon/log.h"
 #include "daemon/tunnel.h"
 
-#define ALIAS_MARK "gresec"
 #define ALIAS_MAX 160
 
 const char *kgre_module(const struct tunnel_config *c)
@@ -72,7 +71,7 @@ static int gre_params(const struct tunnel *t, struct nl_gre_params *p)
 
 static bool made_by_gresec(const struct nl_link_info *li)
 {
-	return strncmp(li->alias, ALIAS_MARK, strlen(ALIAS_MARK)) == 0;
+	return strncmp(li->alias, KGRE_ALIAS_MARK, strlen(KGRE_ALIAS_MARK)) == 0;
 }
 
 /* Create a link; one of the same name and kind that an earlier gresecd
@@ -121,7 +120,7 @@ static void set_alias(struct tunnel *t, int ifindex, const char *alias)
 
 static void tunnel_alias(const struct tunnel *t, char *buf, size_t len)
 {
-	snprintf(buf, len, ALIAS_MARK "%s%s", t->cfg.description[0] ? ": " : "", t->cfg.description);
+	snprintf(buf, len, KGRE_ALIAS_MARK "%s%s", t->cfg.description[0] ? ": " : "", t->cfg.description);
 }
 
 /* ---- the kernel data path ---- */
@@ -319,7 +318,7 @@ void kgre_sink_open(struct tunnel *t)
 	err = create_link(t, name, 0, &p, &ifindex);
 	if (err || ifindex <= 0)
 		goto fail;
-	snprintf(alias, sizeof(alias), ALIAS_MARK ": ICMP sink of tunnel %s (see gresecd(8))", c->name);
+	snprintf(alias, sizeof(alias), KGRE_ALIAS_MARK ": ICMP sink of tunnel %s (see gresecd(8))", c->name);
 	a.alias = alias;
 	a.flags = IFF_NOARP;
 	a.change = IFF_NOARP;

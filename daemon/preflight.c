@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "crypto/keys.h"
+#include "daemon/datapath.h"
 #include "daemon/preflight.h"
 
 struct pf {
@@ -85,6 +86,7 @@ struct link_info {
 	char kind[32];               /* IFLA_INFO_KIND; "" for devices without one */
 	int tun_type;                /* IFF_TUN or IFF_TAP for a tun device, else 0 */
 	int tun_persist;             /* 1, 0, -1 unknown */
+	char alias[64];              /* IFLA_IFALIAS, "" when none */
 };
 
 static int tun_data_cb(const struct nlattr *a, void *data)
@@ -111,8 +113,12 @@ static int linkinfo_cb(const struct nlattr *a, void *data)
 
 static int link_attr_cb(const struct nlattr *a, void *data)
 {
+	struct link_info *li = data;
+
 	if (mnl_attr_get_type(a) == IFLA_LINKINFO)
 		mnl_attr_parse_nested(a, linkinfo_cb, data);
+	else if (mnl_attr_get_type(a) == IFLA_IFALIAS && mnl_attr_validate(a, MNL_TYPE_STRING) == 0)
+		snprintf(li->alias, sizeof(li->alias), "%s", mnl_attr_get_str(a));
 	return MNL_CB_OK;
 }
 
@@ -407,6 +413,15 @@ static void check_name(struct pf *p, const struct tunnel_config *t)
 				    want_tap ? "TAP" : "TUN");
 			return;
 		}
+	}
+	/* A kernel GRE link of gresec's that no running gresecd of this
+	 * configuration holds: left by a killed one; the start replaces it. */
+	if (strcmp(li.kind, "tun") != 0 && gresec_kind(li.kind) && p->running <= 0 &&
+	    strncmp(li.alias, KGRE_ALIAS_MARK, strlen(KGRE_ALIAS_MARK)) == 0) {
+		say(p, PREFLIGHT_NOTE, t, "name", line,
+		    "interface \"%s\" (%s) was made by a gresecd that is no longer running: the "
+		    "start replaces it", t->name, what);
+		return;
 	}
 	if (gresec_kind(li.kind) && !p->o->at_start && p->running > 0) {
 		say(p, PREFLIGHT_NOTE, t, "name", line,
