@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "daemon/show.h"
 #include "daemon/ctl_proto.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"

@@ -25,7 +25,10 @@ void log_close(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A token bucket per call site: at most `burst` messages, refilled at one per second. */
+/* A token bucket for one owner's packet-path messages (each tunnel has one,
+ * struct tunnel.rl, shared by all its call sites): at most LOG_RL_BURST
+ * messages (LOG_RL_BURST in log.c), refilled at one per second; what it holds back is counted and
+ * said with the next message that passes. */
 struct log_ratelimit {
 	uint64_t last_ns;
 	uint32_t tokens;

@@ -5,7 +5,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "daemon/control.h"
+#include "daemon/show.h"
 #include "daemon/daemon.h"
 #include "daemon/secure.h"
 #include "daemon/tunnel.h"
