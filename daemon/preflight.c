@@ -153,6 +153,9 @@ static int link_lookup(struct pf *p, const char *name, struct link_info *li)
 	li->tun_persist = -1;
 	if (!p->nl)
 		return -ENOTCONN;
+	/* libmnl before 1.0.5 leaves attribute padding as it finds it. */
+	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifinfomsg)) + MNL_ATTR_HDRLEN +
+		       MNL_ALIGN(IFNAMSIZ));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
