@@ -47,6 +47,12 @@ struct big_note {
 	char text[48];
 };
 
+/* A problem held back until the whole file has been checked (held). */
+struct held_problem {
+	int line;
+	char *msg;
+};
+
 struct loader {
 	const char *name;
 	const char *base_dir;          /* relative paths are made absolute against it; NULL: kept */
@@ -55,6 +61,12 @@ struct loader {
 	unsigned n_errors;
 	struct big_note big[BIG_NOTES];
 	size_t n_big;
+	/* While the file is checked, problems are held here and reported
+	 * sorted by line at the end: the checks run setting by setting, then
+	 * between tunnels, and the reader wants them in the file's order. */
+	bool hold;
+	struct held_problem *held;
+	size_t n_held, cap_held;
 };
 
 /* ---- messages ---- */
@@ -82,7 +94,57 @@ static void problem(struct loader *L, int line, const char *fmt, ...)
 		snprintf(msg, sizeof(msg), "%s:%d: %s", L->name, line, body);
 	else
 		snprintf(msg, sizeof(msg), "%s: %s", L->name, body);
+	if (L->hold) {
+		if (L->n_held == L->cap_held) {
+			size_t cap = L->cap_held ? 2 * L->cap_held : 16;
+			struct held_problem *grown = realloc(L->held, cap * sizeof(*grown));
+
+			if (!grown)
+				goto now;
+			L->held = grown;
+			L->cap_held = cap;
+		}
+		L->held[L->n_held].line = line;
+		L->held[L->n_held].msg = strdup(msg);
+		if (L->held[L->n_held].msg) {
+			L->n_held++;
+			return;
+		}
+	}
+now:
 	L->report(L->report_ctx, msg);
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held_problem *x = a, *y = b;
+
+	/* By line; problems of the file as a whole (line 0) first. */
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Report what was held, in the file's order; problems of one line keep
+ * the order they were found in (the sort is made stable by hand). */
+static void report_held(struct loader *L)
+{
+	size_t i, j;
+
+	/* Insertion sort: stable, and the list is short and nearly sorted. */
+	for (i = 1; i < L->n_held; i++) {
+		struct held_problem h = L->held[i];
+
+		for (j = i; j > 0 && held_cmp(&L->held[j - 1], &h) > 0; j--)
+			L->held[j] = L->held[j - 1];
+		L->held[j] = h;
+	}
+	for (i = 0; i < L->n_held; i++) {
+		L->report(L->report_ctx, L->held[i].msg);
+		free(L->held[i].msg);
+	}
+	free(L->held);
+	L->held = NULL;
+	L->n_held = L->cap_held = 0;
+	L->hold = false;
 }
 
 /* A printable, quoted copy of an untrusted string for messages. */
@@ -1921,6 +1983,7 @@ int conf_load_string_at(const char *name, const char *text, const char *base_dir
 		.base_dir = base_dir,
 		.report = report ? report : default_report,
 		.report_ctx = report_ctx,
+		.hold = true,
 	};
 	config_t cf;
 	char *wide;
@@ -1928,13 +1991,18 @@ int conf_load_string_at(const char *name, const char *text, const char *base_dir
 	memset(out, 0, sizeof(*out));
 	if (!text) {
 		problem(&L, 0, "no text");
+		report_held(&L);
 		return -1;
 	}
-	if (refuse_include(&L, text))
+	if (refuse_include(&L, text)) {
+		report_held(&L);
 		return -1;
+	}
 	wide = widen_literals(&L, text);
-	if (!wide)
+	if (!wide) {
+		report_held(&L);
 		return -1;
+	}
 
 	config_init(&cf);
 	if (config_read_string(&cf, wide) != CONFIG_TRUE) {
@@ -1951,6 +2019,7 @@ int conf_load_string_at(const char *name, const char *text, const char *base_dir
 	}
 	config_destroy(&cf);
 	free(wide);
+	report_held(&L);
 
 	if (L.n_errors) {
 		conf_free(out);

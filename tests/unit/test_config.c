@@ -741,6 +741,41 @@ static void test_all_problems_reported(void **state)
 	msgs_free(&ms);
 }
 
+/* Problems come in the file's order, whichever check found them: the
+ * checks between tunnels run after every tunnel's own checks. */
+static void test_problems_in_line_order(void **state)
+{
+	static const char text[] =
+		"tunnels = (\n"
+		" { name = \"a1\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.2\"; mtu = 99999; },\n"
+		" { name = \"a2\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.2\"; },\n"
+		" { name = \"a1\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.3\"; ttl = 999; },\n"
+		" { name = \"a4\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.4\"; bogus = 1; }\n"
+		");\n";
+	static const char *const want[] = {
+		"test.conf:2: tunnel \"a1\": mtu: 99999",
+		"test.conf:3: tunnel \"a2\": remote: local \"10.0.0.1\", remote \"10.0.0.2\"",
+		"test.conf:4: tunnel \"a1\": ttl: 999",
+		"test.conf:4: tunnel \"a1\": name: \"a1\" is already used",
+		"test.conf:5: tunnel \"a4\": unknown setting \"bogus\"",
+	};
+	struct gresec_config cfg;
+	struct msgs ms = { 0 };
+
+	(void)state;
+	assert_int_equal(conf_load_string("test.conf", text, &cfg, collect, &ms), -1);
+	if (ms.n != sizeof(want) / sizeof(want[0]))
+		msgs_dump(&ms);
+	assert_int_equal(ms.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < ms.n; i++) {
+		if (strncmp(ms.m[i], want[i], strlen(want[i])) != 0) {
+			msgs_dump(&ms);
+			fail_msg("message %zu: want \"%s...\"", i, want[i]);
+		}
+	}
+	msgs_free(&ms);
+}
+
 /* Write text to a fresh temp file; returns its path in buf. */
 static void temp_file(char *buf, size_t len, const char *text)
 {
@@ -1087,6 +1122,7 @@ int main(void)
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_broken_table),
 		cmocka_unit_test(test_all_problems_reported),
+		cmocka_unit_test(test_problems_in_line_order),
 		cmocka_unit_test(test_real_file),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_default_mtu),
