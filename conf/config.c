@@ -424,6 +424,7 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 	    a->has_ikey != b->has_ikey || a->has_okey != b->has_okey ||
 	    (a->has_ikey && a->ikey != b->ikey) || (a->has_okey && a->okey != b->okey) ||
 	    a->checksum != b->checksum || a->sequence != b->sequence || a->clamp_mss != b->clamp_mss ||
+	    a->has_mac != b->has_mac || (a->has_mac && memcmp(a->mac, b->mac, sizeof(a->mac)) != 0) ||
 	    a->keepalive_interval != b->keepalive_interval || a->keepalive_retries != b->keepalive_retries)
 		return false;
 	if (strcmp(a->private_key_file, b->private_key_file) ||
@@ -824,6 +825,7 @@ enum tkey {
 	K_CLAMP_MSS, K_KEEPALIVE, K_KEEPALIVE_RETRIES, K_PRIVATE_KEY_FILE, K_PEER_PUBLIC_KEY,
 	K_PRESHARED_KEY_FILE, K_PORT, K_REMOTE_PORT, K_PERSISTENT_KEEPALIVE, K_REKEY_AFTER_TIME,
 	K_REJECT_AFTER_TIME, K_KEEPALIVE_TIMEOUT, K_GRE_LOCAL, K_GRE_REMOTE, K_TOS, K_DATAPATH,
+	K_MAC,
 	K__COUNT
 };
 
@@ -1137,6 +1139,62 @@ static int t_datapath(struct tparse *tp, const config_setting_t *s, const char *
 	return 0;
 }
 
+int conf_parse_mac(const char *s, uint8_t out[6])
+{
+	char sep = 0;
+
+	for (int i = 0; i < 6; i++) {
+		unsigned v = 0;
+
+		for (int j = 0; j < 2; j++) {
+			char c = *s++;
+
+			if (c >= '0' && c <= '9')
+				v = v * 16 + (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v = v * 16 + (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				v = v * 16 + (unsigned)(c - 'A' + 10);
+			else
+				return -1;
+		}
+		out[i] = (uint8_t)v;
+		if (i == 5)
+			break;
+		if (!sep && (*s == ':' || *s == '-'))
+			sep = *s;
+		if (*s++ != sep)
+			return -1;
+	}
+	return *s ? -1 : 0;
+}
+
+static int t_mac(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	static const uint8_t zero[6];
+	const char *v;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (conf_parse_mac(v, tp->t->mac) != 0) {
+		sproblem(&tp->sc, what, sline(s), "%s is not a MAC address (like \"02:00:5e:10:00:01\")",
+			 quote(&q, v));
+		return -1;
+	}
+	if (tp->t->mac[0] & 1) {
+		sproblem(&tp->sc, what, sline(s), "%s is a multicast address: an interface needs a unicast "
+			 "one (the lowest bit of the first byte clear, like \"02:...\")", quote(&q, v));
+		return -1;
+	}
+	if (memcmp(tp->t->mac, zero, sizeof(zero)) == 0) {
+		sproblem(&tp->sc, what, sline(s), "%s is not a usable address", quote(&q, v));
+		return -1;
+	}
+	tp->t->has_mac = true;
+	return 0;
+}
+
 static int t_key(struct tparse *tp, const config_setting_t *s, const char *what)
 {
 	uint32_t k;
@@ -1304,6 +1362,7 @@ static const struct {
 	[K_GRE_REMOTE]           = { "gre_remote", SECURE_ONLY, t_gre_remote },
 	[K_TOS]                  = { "tos", PLAIN_ONLY, t_tos },
 	[K_DATAPATH]             = { "datapath", ANY_MODE, t_datapath },
+	[K_MAC]                  = { "mac", ANY_MODE, t_mac },
 };
 
 static int tkey_lookup(const char *name)
@@ -1517,6 +1576,7 @@ static void record_lines(struct tparse *tp)
 	t->lines.private_key_file = tp->line[K_PRIVATE_KEY_FILE];
 	t->lines.preshared_key_file = tp->line[K_PRESHARED_KEY_FILE];
 	t->lines.peer_public_key = tp->line[K_PEER_PUBLIC_KEY];
+	t->lines.mac = tp->line[K_MAC];
 }
 
 /* datapath = "kernel": what the kernel's GRE (ip_gre, ip6_gre) cannot do.
@@ -1621,6 +1681,10 @@ static void check_tunnel(struct tparse *tp)
 
 	if (tp->ok[K_DATAPATH] && t->datapath == DATAPATH_KERNEL)
 		check_kernel_datapath(tp, secure);
+	if (tp->ok[K_MAC] && tp->ok[K_TYPE] && t->type != TUNNEL_TYPE_GRETAP)
+		sproblem(sc, "mac", tp->line[K_MAC], "only for type \"gretap\" (a gre link has no MAC address)");
+	else if (tp->ok[K_MAC] && !tp->line[K_TYPE])
+		sproblem(sc, "mac", tp->line[K_MAC], "only for type \"gretap\" (the type is \"gre\" by default)");
 	if (secure)
 		check_timers(tp);
 	if (secure)

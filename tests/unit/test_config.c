@@ -429,6 +429,32 @@ static void test_relative_paths(void **state)
 
 /* datapath and tos: every value, and what "auto" and "user" allow that
  * "kernel" does not. */
+static void test_mac(void **state)
+{
+	static const uint8_t want[6] = { 0x02, 0x00, 0x5e, 0x10, 0xab, 0xcd };
+	struct gresec_config cfg, cfg2;
+
+	(void)state;
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02:00:5e:10:AB:cd\";\n"), &cfg);
+	assert_true(cfg.tunnels[0].has_mac);
+	assert_memory_equal(cfg.tunnels[0].mac, want, 6);
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02-00-5e-10-ab-cd\";\n"), &cfg2);
+	assert_memory_equal(cfg2.tunnels[0].mac, want, 6);
+	assert_true(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02:00:5e:10:ab:ce\";\n"), &cfg2);
+	assert_false(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	load_ok(PLAIN("  type = \"gretap\";\n"), &cfg2);
+	assert_false(cfg2.tunnels[0].has_mac);
+	assert_false(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	conf_free(&cfg);
+	load_ok(SECURE("  type = \"gretap\"; mac = \"0a:00:00:00:00:01\";\n"), &cfg);
+	assert_true(cfg.tunnels[0].has_mac);
+	conf_free(&cfg);
+}
+
 static void test_datapath_tos(void **state)
 {
 	struct gresec_config cfg;
@@ -470,6 +496,21 @@ struct broken {
 };
 
 static const struct broken broken_table[] = {
+	{ PLAIN("  type = \"gretap\"; mac = \"03:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"03:00:00:00:00:01\" is a multicast address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00:00:00:00\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00:00:00:00\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00:00:00:00:01:02\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00:00:00:00:01:02\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00-00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00-00:00:00:01\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"00:00:00:00:00:00\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"00:00:00:00:00:00\" is not a usable address" },
+	{ PLAIN("  type = \"gretap\"; mac = 5;\n"), "test.conf:6: tunnel \"gre1\": mac: expected a string" },
+	{ PLAIN("  type = \"gre\"; mac = \"02:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: only for type \"gretap\"" },
+	{ PLAIN("  mac = \"02:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: only for type \"gretap\" (the type is \"gre\" by default)" },
 	{ PLAIN("  key = 4294967296;\n"),
 	  "test.conf:6: tunnel \"gre1\": key: 4294967296 is out of range 0..4294967295" },
 	{ PLAIN("  key = -1;\n"), "test.conf:6: tunnel \"gre1\": key: -1 is out of range 0..4294967295" },
@@ -1128,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(test_default_mtu),
 		cmocka_unit_test(test_tunnel_equal),
 		cmocka_unit_test(test_datapath_tos),
+		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_parse_helpers),
 		cmocka_unit_test(test_literal_widening),
 	};
