@@ -17,5 +17,6 @@ void control_close(struct gresecd *d);
 /* Write the state of one tunnel (name) or all (NULL) to out. */
 void show_text(struct gresecd *d, const char *name, FILE *out);
 void show_json(struct gresecd *d, const char *name, FILE *out);
+void show_brief(struct gresecd *d, const char *name, FILE *out);
 
 #endif

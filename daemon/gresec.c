@@ -24,7 +24,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: gresec [-s SOCKET] COMMAND [ARGS] [-s SOCKET]\n"
 		"commands:\n"
-		"  show [TUNNEL] [--json]   state of the tunnels of the running daemon\n"
+		"  show [TUNNEL] [--json | --brief]\n"
+		"                           state of the tunnels of the running daemon;\n"
+		"                           --brief (-br): one line per tunnel\n"
 		"  reload                   make the daemon re-read its configuration\n"
 		"  check-config [--file-only] FILE\n"
 		"                           validate a configuration file and check it against\n"
@@ -213,11 +215,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "show")) {
 		const char *name = NULL;
-		bool json = false;
+		bool json = false, brief = false;
 
 		for (; i < argc; i++) {
 			if (!strcmp(argv[i], "--json"))
 				json = true;
+			else if (!strcmp(argv[i], "--brief") || !strcmp(argv[i], "-br") ||
+				 !strcmp(argv[i], "-b"))
+				brief = true;
 			else if (!name && argv[i][0] != '-')
 				name = argv[i];
 			else {
@@ -225,7 +230,12 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		return control_call(sock, json ? CTL_CMD_SHOW_JSON : CTL_CMD_SHOW, name);
+		if (json && brief) {
+			fprintf(stderr, "gresec: show: --json or --brief, not both\n");
+			return 1;
+		}
+		return control_call(sock, json ? CTL_CMD_SHOW_JSON : brief ? CTL_CMD_SHOW_BRIEF : CTL_CMD_SHOW,
+				    name);
 	}
 	if (!strcmp(cmd, "reload") && left == 0)
 		return control_call(sock, CTL_CMD_RELOAD, NULL);

@@ -957,3 +957,56 @@ int nl_route_lookup(struct nl_ctx *nl, const struct ip_addr *addr, struct nl_rou
 		return err;
 	return g.found ? 0 : -ENETUNREACH;
 }
+
+struct generic_dump {
+	int (*link_cb)(const struct nl_link_info *l, void *data);
+	int (*addr_cb)(const struct nl_addr_info *a, void *data);
+	void *data;
+	int stop;
+};
+
+static int generic_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct generic_dump *g = data;
+
+	if (g->stop)
+		return MNL_CB_OK;
+	if (g->link_cb) {
+		struct nl_link_info li;
+
+		if (nl_parse_link(nlh, &li) == 0)
+			g->stop = g->link_cb(&li, g->data);
+	} else {
+		struct nl_addr_info ai;
+
+		if (nl_parse_addr(nlh, &ai) == 0)
+			g->stop = g->addr_cb(&ai, g->data);
+	}
+	return MNL_CB_OK;
+}
+
+static int dump_request(struct nl_ctx *nl, uint16_t type, size_t hdr, struct generic_dump *g)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[NL_REQ_BUF_SIZE];
+	struct nlmsghdr *nlh = put_header(buf, sizeof(buf), hdr, type, NLM_F_REQUEST | NLM_F_DUMP,
+					  next_seq(nl));
+
+	if (!nlh)
+		return -EINVAL;
+	mnl_nlmsg_put_extra_header(nlh, hdr);   /* zeroed: every family, no filter */
+	return nl_talk_cb(nl, buf, nlh->nlmsg_len, generic_dump_cb, g);
+}
+
+int nl_link_dump(struct nl_ctx *nl, int (*cb)(const struct nl_link_info *l, void *data), void *data)
+{
+	struct generic_dump g = { cb, NULL, data, 0 };
+
+	return dump_request(nl, RTM_GETLINK, sizeof(struct ifinfomsg), &g);
+}
+
+int nl_addr_dump(struct nl_ctx *nl, int (*cb)(const struct nl_addr_info *a, void *data), void *data)
+{
+	struct generic_dump g = { NULL, cb, data, 0 };
+
+	return dump_request(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), &g);
+}

@@ -237,6 +237,11 @@ int nl_addr_add_ll6(struct nl_ctx *nl, int ifindex, const uint8_t iid[8]);
 int nl_route_dump(struct nl_ctx *nl, int family, int ifindex,
 		  int (*cb)(const struct nl_route_info *r, void *data), void *data);
 
+/* Every link / every address of the namespace, each given to cb (a
+ * non-zero return stops).  0 or -errno. */
+int nl_link_dump(struct nl_ctx *nl, int (*cb)(const struct nl_link_info *l, void *data), void *data);
+int nl_addr_dump(struct nl_ctx *nl, int (*cb)(const struct nl_addr_info *a, void *data), void *data);
+
 /* The route entry that the kernel would use for addr.  0, -ENETUNREACH
  * (or another -errno) when none. */
 int nl_route_lookup(struct nl_ctx *nl, const struct ip_addr *addr, struct nl_route_info *out);
