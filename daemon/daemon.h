@@ -96,6 +96,7 @@ struct gresecd {
 	struct underlay_ref *underlay;
 	size_t n_underlay, cap_underlay;
 	struct tunnel *checks;         /* tunnels to look at after this burst of events */
+	ev_timer check_timer;          /* runs them a moment after the first event */
 	struct tunnel *failed;         /* tunnels not running, waiting for their retry */
 	unsigned n_failed;
 	unsigned n_conflicts;          /* routes not added because another route holds the prefix */

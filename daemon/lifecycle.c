@@ -52,6 +52,12 @@ enum {
 	REPAIR_REFILL_S = 6,
 };
 
+/* Checks run this long after the first event that asked for one: a burst
+ * of events (an `ip addr flush`, which deletes, looks again and deletes
+ * what it finds, for up to ten rounds) is over by then, so gresecd puts
+ * things back once instead of fighting the command. */
+#define CHECK_DELAY_S 0.2
+
 #define NS_PER_S 1000000000ULL
 
 static const char *prefix_str(const struct ip_prefix *p, char *buf, size_t len)
@@ -484,7 +490,10 @@ const char *tunnel_item_why(const struct tunnel_item *it, char *buf, size_t len)
 	return buf;
 }
 
-static bool take_repair_token(struct tunnel *t)
+/* Repairs are bounded: 10 at once, then one every 6 s, so a fight with
+ * another program that keeps removing what gresecd puts back is slow and
+ * said once.  Only a check that finds something gone spends one. */
+static bool repair_allowed(struct tunnel *t)
 {
 	uint64_t now = gresecd_now_ns();
 
@@ -494,23 +503,22 @@ static bool take_repair_token(struct tunnel *t)
 		t->repair_tokens++;
 		t->repair_refill += REPAIR_REFILL_S * NS_PER_S;
 	}
-	if (t->repair_tokens >= REPAIR_BURST)
+	if (t->repair_tokens >= REPAIR_BURST) {
 		t->repair_refill = now;
-	if (t->repair_tokens == 0) {
-		if (!t->repair_paused_logged)
-			log_warn("tunnel \"%s\": something keeps removing its addresses or routes: "
-				 "gresecd puts them back at most every %d s now", t->cfg.name, REPAIR_REFILL_S);
-		t->repair_paused_logged = true;
-		return false;
-	}
-	t->repair_tokens--;
-	if (t->repair_tokens == REPAIR_BURST - 1)
 		t->repair_paused_logged = false;
-	return true;
+	}
+	if (t->repair_tokens > 0)
+		return true;
+	if (!t->repair_paused_logged)
+		log_warn("tunnel \"%s\": something keeps removing its addresses or routes: gresecd puts "
+			 "them back at most every %d s now", t->cfg.name, REPAIR_REFILL_S);
+	t->repair_paused_logged = true;
+	return false;
 }
 
-void tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
+unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 {
+	unsigned repaired = 0;
 	const struct tunnel_config *c = &t->cfg;
 	struct own_routes own[2] = { { t, 0 }, { t, 0 } };
 	bool own_done[2] = { false, false };
@@ -525,6 +533,8 @@ void tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 		if (err == 0 || err == -EEXIST) {
 			it->state = ITEM_INSTALLED;
 			it->err = 0;
+			if (err == 0 && was.state == ITEM_INSTALLED)
+				repaired++;
 			if (repair && err == 0)
 				log_ratelimited(&t->rl_heal, LOG_LEVEL_NOTICE,
 						"tunnel \"%s\": address %s was removed from %s: put back",
@@ -565,10 +575,12 @@ void tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 					t->d->n_conflicts--;
 				log_notice("tunnel \"%s\": route %s installed (the route that held it is gone)",
 					   c->name, prefix_str(r, p, sizeof(p)));
-			} else if (repair && err == 0 && was.state == ITEM_INSTALLED) {
-				log_ratelimited(&t->rl_heal, LOG_LEVEL_NOTICE,
-						"tunnel \"%s\": route %s via %s was removed: put back",
-						c->name, prefix_str(r, p, sizeof(p)), t->ifname);
+			} else if (err == 0 && was.state == ITEM_INSTALLED) {
+				repaired++;
+				if (repair)
+					log_ratelimited(&t->rl_heal, LOG_LEVEL_NOTICE,
+							"tunnel \"%s\": route %s via %s was removed: put back",
+							c->name, prefix_str(r, p, sizeof(p)), t->ifname);
 			}
 			continue;
 		}
@@ -591,12 +603,21 @@ void tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 				 err == -EEXIST ? "; gresecd leaves it alone and adds its own when that "
 				 "one goes" : "");
 	}
+	return repaired;
 }
 
 /* ---- checks ---- */
 
+static void check_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop; (void)revents;
+	tunnel_run_checks(w->data);
+}
+
 void tunnel_queue_check(struct tunnel *t, bool reinstall)
 {
+	struct gresecd *d = t->d;
+
 	if (t->state != TUNNEL_UP)
 		return;
 	if (reinstall)
@@ -604,8 +625,14 @@ void tunnel_queue_check(struct tunnel *t, bool reinstall)
 	if (t->check_queued)
 		return;
 	t->check_queued = true;
-	t->check_next = t->d->checks;
-	t->d->checks = t;
+	t->check_next = d->checks;
+	d->checks = t;
+	/* Not restarted by later events: a storm cannot put checks off. */
+	if (d->loop && !ev_is_active(&d->check_timer)) {
+		ev_timer_init(&d->check_timer, check_timer_cb, CHECK_DELAY_S, 0.);
+		d->check_timer.data = d;
+		ev_timer_start(d->loop, &d->check_timer);
+	}
 }
 
 /* Compare the running tunnel's link with its configuration. */
@@ -656,9 +683,11 @@ static void tunnel_check(struct tunnel *t)
 		t->reinstall = true;
 	if (!t->reinstall && !tunnel_items_incomplete(t))
 		return;
-	if (!take_repair_token(t))
+	if (!repair_allowed(t))
 		return;        /* the maintenance sweep comes back */
 	if (li.mtu && li.mtu != t->mtu) {
+		if (t->repair_tokens)
+			t->repair_tokens--;
 		if ((err = nl_link_mtu(&t->d->nl, t->ifindex, t->mtu)) == 0)
 			log_ratelimited(&t->rl_heal, LOG_LEVEL_NOTICE,
 					"tunnel \"%s\": the MTU of %s was changed to %u: set back to %u",
@@ -669,7 +698,8 @@ static void tunnel_check(struct tunnel *t)
 					t->cfg.name, t->ifname, t->mtu, strerror(-err));
 	}
 	/* After a down and up the kernel removed them itself: not a repair. */
-	tunnel_install_items(t, true, !from_down);
+	if (tunnel_install_items(t, true, !from_down) && !from_down && t->repair_tokens)
+		t->repair_tokens--;
 	t->reinstall = false;
 }
 
@@ -677,6 +707,8 @@ void tunnel_run_checks(struct gresecd *d)
 {
 	struct tunnel *t;
 
+	if (d->loop)
+		ev_timer_stop(d->loop, &d->check_timer);
 	/* A check may lose a tunnel (which takes it off the list). */
 	while ((t = d->checks)) {
 		d->checks = t->check_next;

@@ -234,7 +234,10 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	 * and make the tunnel again; nothing else is touched. */
 	if (fatal) {
 		ev_io_stop(d->loop, &t->tun_watcher);
-		tunnel_lost(t, "read from %s: %s", t->ifname, strerror(fatal));
+		if (fatal == EBADFD)    /* the device went, the fd stays: detached */
+			tunnel_lost(t, "interface %s was deleted (not by gresecd)", t->ifname);
+		else
+			tunnel_lost(t, "read from %s: %s", t->ifname, strerror(fatal));
 	}
 }
 

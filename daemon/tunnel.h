@@ -191,8 +191,9 @@ void tunnel_run_checks(struct gresecd *d);
 bool tunnel_items_incomplete(const struct tunnel *t);
 
 /* Add the addresses and the routes (routes only when link_up), keeping
- * each one's state; repair: it is a repair, say what was put back. */
-void tunnel_install_items(struct tunnel *t, bool link_up, bool repair);
+ * each one's state; repair: it is a repair, say what was put back.
+ * Returns how many that were in place had gone and were put back. */
+unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair);
 
 /* Why an item is not installed, for people ("the link is down",
  * "another route to it exists (dev eth0)", the kernel's error). */

@@ -281,6 +281,22 @@ static void retry_waiting(struct gresecd *d, const char *device, const char *nam
 	}
 }
 
+/* A route of ours waits for a prefix another route holds, and some link
+ * went down or away: the kernel drops the IPv4 routes through a link that
+ * goes down without a word (no RTM_DELROUTE), so look again. */
+static void conflicts_recheck(struct gresecd *d)
+{
+	for (struct tunnel *t = d->tunnels; t; t = t->next) {
+		if (t->state != TUNNEL_UP)
+			continue;
+		for (size_t i = 0; i < t->cfg.n_routes && i < CONF_MAX_ROUTES; i++)
+			if (t->route_st[i].state == ITEM_FAILED && t->route_st[i].err == -EEXIST) {
+				tunnel_queue_check(t, false);
+				break;
+			}
+	}
+}
+
 static void on_link(struct gresecd *d, const struct nlmsghdr *nlh)
 {
 	struct nl_link_info li;
@@ -288,6 +304,8 @@ static void on_link(struct gresecd *d, const struct nlmsghdr *nlh)
 
 	if (nl_parse_link(nlh, &li) != 0)
 		return;
+	if (d->n_conflicts && (nlh->nlmsg_type == RTM_DELLINK || !(li.flags & IFF_UP)))
+		conflicts_recheck(d);
 	t = watch_lookup(d, li.ifindex);
 	if (t && li.ifindex == t->sink_ifindex) {
 		if (nlh->nlmsg_type == RTM_DELLINK) {
@@ -309,8 +327,10 @@ static void on_link(struct gresecd *d, const struct nlmsghdr *nlh)
 		 * and kernel link hold this ifindex, which will not come back. */
 		if (li.name[0] && ul_find(d, true, li.name, NULL)) {
 			for (t = d->tunnels; t; t = t->next)
-				if (t->state == TUNNEL_UP && strcmp(t->cfg.device, li.name) == 0)
+				if (t->state == TUNNEL_UP && strcmp(t->cfg.device, li.name) == 0) {
 					tunnel_lost(t, "its device %s was deleted", li.name);
+					t->wait = WAIT_DEVICE;   /* back at once when it is */
+				}
 		}
 		if (d->n_failed && li.name[0])
 			retry_waiting(d, NULL, li.name, NULL);
@@ -522,6 +542,7 @@ void watch_close(struct gresecd *d)
 	if (d->loop) {
 		watch_close_socket(d);
 		ev_timer_stop(d->loop, &d->watch_timer);
+		ev_timer_stop(d->loop, &d->check_timer);
 	}
 	free(d->ifmap.slots);
 	d->ifmap.slots = NULL;
@@ -586,7 +607,7 @@ static void watch_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			   "looking at every tunnel's link, addresses and routes");
 		watch_resync(d);
 	}
-	tunnel_run_checks(d);
+	/* The checks queued run a moment later (lifecycle.c, CHECK_DELAY_S). */
 }
 
 void watch_sweep(struct gresecd *d)
