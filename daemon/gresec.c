@@ -89,6 +89,10 @@ static int control_call(const char *path, enum ctl_command cmd, const char *arg)
 			if (ch == '\n') {
 				in_status = false;
 				status[status_len] = '\0';
+				/* An error's first line first: the reasons that follow
+				 * (a reload's problems, in the file's order) come after. */
+				if (strcmp(status, "ok") != 0)
+					fprintf(stderr, "gresec: %s\n", status);
 			} else if (status_len < sizeof(status) - 1) {
 				status[status_len++] = ch;
 			}
@@ -106,8 +110,6 @@ static int control_call(const char *path, enum ctl_command cmd, const char *arg)
 	}
 	if (strcmp(status, "ok") == 0)
 		rc = 0;
-	else
-		fprintf(stderr, "gresec: %s\n", status);
 	return rc;
 }
 
