@@ -341,6 +341,12 @@ static void show_one_json(struct tunnel *t, FILE *out)
 	json_opt_string(out, ip_str(&t->cfg.remote, b, sizeof(b)));
 	fputs(",\"endpoint\":", out);
 	json_opt_string(out, ep[0] ? ep : NULL);
+	/* Added fields with nested "state" and "mtu" keys come before the
+	 * tunnel's own, so that a consumer that takes the last match of a
+	 * key in the text (sed) still finds the tunnel's. */
+	fputs(",\"link\":", out);
+	link_json(v, out);
+	items_json(v, out);
 	fprintf(out, ",\"state\":\"%s\",\"carrier\":%s,\"latest_handshake_age\":", v->state,
 		v->carrier ? "true" : "false");
 	if (secure && v->ss.last_handshake_age >= 0)
@@ -419,9 +425,6 @@ static void show_one_json(struct tunnel *t, FILE *out)
 	} else {
 		fputs("null", out);
 	}
-	fputs(",\"link\":", out);
-	link_json(v, out);
-	items_json(v, out);
 	fputs(",\"last_error\":", out);
 	json_opt_string(out, t->last_error[0] ? t->last_error : NULL);
 	fputs(",\"last_error_age\":", out);

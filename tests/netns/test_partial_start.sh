@@ -154,7 +154,7 @@ want = {
     "k1": "private_key_file: \"%s/k1-a.key\"" % sys.argv[2],
     "l1": "local address 10.0.0.77 is not assigned to this host \\(yet\\)",
     "v1": "device:? \"vnot\" does not exist",
-    "nheld": ".*nheld.* (is in use|exists).* veth",
+    "nheld": ".*nheld.* (is in use|exists).*veth",
 }
 for n, w in want.items():
     t = ts[n]
