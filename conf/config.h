@@ -74,6 +74,8 @@ struct tunnel_config {
 	struct ip_prefix routes[CONF_MAX_ROUTES];
 	size_t n_routes;
 	bool clamp_mss;
+	bool has_mac;                      /* gretap: mac set (else derived: daemon/tunnel.c) */
+	uint8_t mac[6];
 	uint32_t keepalive_interval;       /* plain: GRE keepalive period in s, 0 = off */
 	uint32_t keepalive_retries;        /* plain: missed keepalives before carrier down */
 
@@ -94,7 +96,7 @@ struct tunnel_config {
 	/* Source lines of settings that checks outside conf_load() (the
 	 * system checks of daemon/preflight.c) report on; 0 = absent. */
 	struct {
-		int name, local, device, private_key_file, preshared_key_file, peer_public_key;
+		int name, local, device, private_key_file, preshared_key_file, peer_public_key, mac;
 	} lines;
 	/* Not from the file: a keyed hash of the key files' contents that the
 	 * daemon fills in (all zero until then), so that a reload notices a
@@ -165,6 +167,9 @@ const char *conf_type_name(enum tunnel_type t);
 const char *conf_datapath_name(enum tunnel_datapath d);
 int conf_log_level_parse(const char *s, enum log_level *out);
 const char *conf_log_level_name(enum log_level l);
+
+/* "02:00:5e:10:00:01" (colons or dashes, case-insensitive): 0 or -1. */
+int conf_parse_mac(const char *s, uint8_t out[6]);
 
 /* Same family and address (two AF_UNSPEC addresses are equal). */
 bool conf_ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);

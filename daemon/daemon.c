@@ -17,6 +17,7 @@
 #include "daemon/notify.h"
 #include "daemon/secure.h"
 #include "daemon/tunnel.h"
+#include "daemon/watch.h"
 
 uint64_t gresecd_now_ns(void)
 {
@@ -34,12 +35,38 @@ uint64_t gresecd_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* The kernel's GRE may be loaded at any time (by anyone's `ip tunnel
- * add`): from then on user-path tunnels need their ICMP sink. */
+/* Kernel path: the link's receive counter moving is the peer's traffic
+ * (gresecd sees none of it), so "last packet from the peer" is when it
+ * last grew, to the resolution of these looks (and of `gresec show`). */
+static int rx_seen_cb(const struct nl_link_info *l, void *data)
+{
+	struct gresecd *d = data;
+	struct tunnel *t = watch_lookup(d, l->ifindex);
+
+	if (t && t->ifindex == l->ifindex && t->dp && t->dp->kind == DATAPATH_KERNEL && l->has_stats &&
+	    l->stats.rx_packets != t->kernel_rx_seen) {
+		t->kernel_rx_seen = l->stats.rx_packets;
+		t->last_rx = gresecd_now_ns();
+	}
+	return 0;
+}
+
+/* Every 10 s: the kernel's GRE may be loaded at any time (by anyone's `ip
+ * tunnel add`): from then on user-path tunnels need their ICMP sink;
+ * tunnels with an address or route not in place are looked at again; the
+ * kernel path's receive counters are read. */
 static void maint_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct gresecd *d = w->data;
+	bool kernel = false;
+
 	(void)loop; (void)revents;
-	kgre_sink_maintain(w->data);
+	kgre_sink_maintain(d);
+	watch_sweep(d);
+	for (struct tunnel *t = d->tunnels; t && !kernel; t = t->next)
+		kernel = t->state == TUNNEL_UP && t->dp->kind == DATAPATH_KERNEL;
+	if (kernel)
+		nl_link_dump(&d->nl, rx_seen_cb, d);
 }
 
 int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
@@ -79,15 +106,6 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	return 0;
 }
 
-static void tunnel_unlink(struct gresecd *d, struct tunnel *t)
-{
-	for (struct tunnel **pp = &d->tunnels; *pp; pp = &(*pp)->next)
-		if (*pp == t) {
-			*pp = t->next;
-			return;
-		}
-}
-
 static const struct tunnel_config *config_find(const struct gresec_config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->n_tunnels; i++)
@@ -96,53 +114,130 @@ static const struct tunnel_config *config_find(const struct gresec_config *cfg, 
 	return NULL;
 }
 
-/* Tunnels are applied one by one; a tunnel that fails to come up is logged
- * and left out, the others carry on (one bad peer must not take down a hub).
- * At start-up (no tunnels yet) any failure is fatal instead. */
+/* Tunnels are applied one by one, in the file's order; one that cannot
+ * come up is recorded as failed and retried (lifecycle.c), the others
+ * carry on, at start as on a reload: one bad peer must not take down a
+ * hub, and a local address DHCP has not assigned yet must not stop the
+ * daemon.  A failed tunnel is tried again at once by every reload. */
 int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 {
-	bool starting = d->tunnels == NULL && d->cfg.tunnels == NULL;
-	struct tunnel *t, *tn;
-	int failures = 0, err;
+	struct tunnel **order, *t, *tn, **pp;
+	unsigned failed = 0;
 
-	/* Removed tunnels first: they may free names and ports for new ones. */
-	for (t = d->tunnels; t; t = tn) {
-		tn = t->next;
-		if (!config_find(next, t->cfg.name)) {
-			log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
-			tunnel_unlink(d, t);
-			tunnel_destroy(t);
-		}
+	order = calloc(next->n_tunnels ? next->n_tunnels : 1, sizeof(*order));
+	if (!order) {
+		log_err("reload: out of memory, the running configuration stays in force");
+		return -ENOMEM;
 	}
+	/* Removed tunnels first: they may free names and ports for new ones. */
+	for (pp = &d->tunnels, t = d->tunnels; t; t = tn) {
+		tn = t->next;
+		if (config_find(next, t->cfg.name)) {
+			pp = &t->next;
+			continue;
+		}
+		log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
+		*pp = tn;
+		tunnel_destroy(t);
+	}
+	d->applying = true;
 	for (size_t i = 0; i < next->n_tunnels; i++) {
 		const struct tunnel_config *c = &next->tunnels[i];
 
 		t = tunnel_find(d, c->name);
-		if (t) {
+		if (t && t->state != TUNNEL_UP) {
+			if (!conf_tunnel_equal(&t->cfg, c))
+				t->backoff = 0;
+			t->cfg = *c;
+			if (t->failures)
+				log_info("tunnel \"%s\": not running (%s): trying again", c->name, t->last_error);
+			tunnel_bring_up(t);
+		} else if (t) {
 			if (conf_tunnel_equal(&t->cfg, c)) {
 				t->cfg.line = c->line;
+				t->cfg.lines = c->lines;
+				if (t->reinstall || tunnel_items_incomplete(t))
+					tunnel_queue_check(t, false);
+			} else if (tunnel_update(t, c) != 0) {
+				log_info("tunnel \"%s\": changed, recreating it", c->name);
+				tunnel_take_down(t);
+				log_info("tunnel \"%s\": interface %s removed", c->name, t->ifname);
+				t->cfg = *c;
+				t->failures = t->backoff = t->rebuilds = 0;
+				t->last_error[0] = '\0';
+				tunnel_bring_up(t);
+			}
+		} else {
+			t = tunnel_new(d, c);
+			if (!t) {
+				log_err("tunnel \"%s\": out of memory", c->name);
 				continue;
 			}
-			if (tunnel_update(t, c) == 0)
-				continue;
-			log_info("tunnel \"%s\": changed, recreating it", c->name);
-			tunnel_unlink(d, t);
-			tunnel_destroy(t);
+			t->next = d->tunnels;   /* found by tunnel_find until relinked */
+			d->tunnels = t;
+			if (d->start_errors && d->start_errors[i].msg[0])
+				tunnel_fail(t, d->start_errors[i].err, d->start_errors[i].msg);
+			else
+				tunnel_bring_up(t);
 		}
-		err = tunnel_create(d, c, &t);
-		if (err) {
-			failures++;
-			if (starting)
-				break;
-			continue;
-		}
-		t->next = d->tunnels;
-		d->tunnels = t;
+		order[i] = t;
+		if (t->state != TUNNEL_UP)
+			failed++;
 	}
+	/* The list in the file's order (`gresec show`, reload reports). */
+	d->tunnels = NULL;
+	for (size_t i = next->n_tunnels; i-- > 0;)
+		if (order[i]) {
+			order[i]->next = d->tunnels;
+			d->tunnels = order[i];
+		}
+	free(order);
 	conf_free(&d->cfg);
 	d->cfg = *next;
 	memset(next, 0, sizeof(*next));
-	return failures ? -EIO : 0;
+	d->applying = false;
+	tunnel_run_checks(d);
+	gresecd_status_changed(d);
+	return failed ? -EIO : 0;
+}
+
+/* "3 tunnels from FILE", and the tunnels not running with why. */
+static void status_text(struct gresecd *d, char *buf, size_t len)
+{
+	char n_str[32];
+	size_t used;
+	int n;
+
+	n = snprintf(buf, len, "%s from %s", gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str)),
+		     d->config_path);
+	used = n > 0 && (size_t)n < len ? (size_t)n : len - 1;
+	if (!d->n_failed)
+		return;
+	n = snprintf(buf + used, len - used, "; %u not running:", d->n_failed);
+	used += n > 0 && (size_t)n < len - used ? (size_t)n : len - used - 1;
+	for (struct tunnel *t = d->tunnels; t && used < len - 1; t = t->next) {
+		if (t->state == TUNNEL_UP)
+			continue;
+		n = snprintf(buf + used, len - used, " %s (%s)", t->cfg.name,
+			     t->last_error[0] ? t->last_error : "not started");
+		used += n > 0 && (size_t)n < len - used ? (size_t)n : len - used - 1;
+	}
+}
+
+void gresecd_status_changed(struct gresecd *d)
+{
+	char st[sizeof(d->status_sent)];
+
+	status_text(d, st, sizeof(st));
+	if (!d->ready || d->applying) {
+		/* READY=1 (or the reload's) carries it */
+		snprintf(d->status_sent, sizeof(d->status_sent), "%s", st);
+		return;
+	}
+	if (strcmp(st, d->status_sent) == 0)
+		return;
+	snprintf(d->status_sent, sizeof(d->status_sent), "%s", st);
+	notify_send("STATUS=%s", st);
 }
 
 const char *gresecd_tunnels_str(size_t n, char *buf, size_t len)
@@ -287,18 +382,42 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len)
 	}
 	gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str));
 	if (err) {
-		used = (size_t)snprintf(msg, msg_len,
-					"reloaded with errors: some tunnels could not be set up (see the log)\n");
+		unsigned shown = 0, missing = 0;
+		int n;
+
+		/* Which tunnels do not run and why, in the file's order. */
+		n = snprintf(msg, msg_len, "reloaded %s with errors: %u of %s not running (each is retried; "
+			     "gresec show lists them):\n", d->config_path, d->n_failed, n_str);
+		used = n > 0 && (size_t)n < msg_len ? (size_t)n : msg_len - 1;
+		for (struct tunnel *t = d->tunnels; t; t = t->next) {
+			if (t->state == TUNNEL_UP)
+				continue;
+			n = snprintf(msg + used, msg_len - used, "  tunnel \"%s\" (line %d): %s\n", t->cfg.name,
+				     t->cfg.line, t->last_error[0] ? t->last_error : "not started");
+			if (n < 0 || (size_t)n >= msg_len - used - 64) {
+				missing++;
+				continue;
+			}
+			used += (size_t)n;
+			shown++;
+		}
+		if (missing) {
+			n = snprintf(msg + used, msg_len - used, "  and %u more (gresec show)\n", missing);
+			if (n > 0 && (size_t)n < msg_len - used)
+				used += (size_t)n;
+		}
+		(void)shown;
 		if (used < msg_len)
 			start_only_changes(&was, &d->cfg.daemon, msg + used, msg_len - used);
-		notify_send("READY=1\nSTATUS=%s; the last reload had errors (see the log)", n_str);
+		log_notice("reloaded %s: %s, %u not running", d->config_path, n_str, d->n_failed);
+		notify_send("READY=1\nSTATUS=%s; the last reload had errors (gresec show)", d->status_sent);
 		return err;
 	}
 	used = (size_t)snprintf(msg, msg_len, "reloaded %s: %s\n", d->config_path, n_str);
 	if (used < msg_len)
 		start_only_changes(&was, &d->cfg.daemon, msg + used, msg_len - used);
 	log_notice("reloaded %s: %s", d->config_path, n_str);
-	notify_send("READY=1\nSTATUS=%s from %s", n_str, d->config_path);
+	notify_send("READY=1\nSTATUS=%s", d->status_sent[0] ? d->status_sent : n_str);
 	return 0;
 }
 
@@ -306,11 +425,13 @@ void gresecd_shutdown(struct gresecd *d)
 {
 	struct tunnel *t, *tn;
 
+	d->ready = false;
 	for (t = d->tunnels; t; t = tn) {
 		tn = t->next;
 		tunnel_destroy(t);
 	}
 	d->tunnels = NULL;
+	watch_close(d);
 	if (d->loop)
 		ev_timer_stop(d->loop, &d->maint_timer);
 	control_close(d);

@@ -19,6 +19,7 @@
 
 struct tunnel;
 struct secure_port;
+struct underlay_ref;
 
 enum { RX_BATCH = 32, TX_BATCH = 128 };
 
@@ -48,7 +49,7 @@ struct gresecd {
 	char control_path[PATH_MAX];   /* "" = from the config */
 	char pid_path[PATH_MAX];       /* "" = from the config */
 	struct nl_ctx nl;
-	struct tunnel *tunnels;
+	struct tunnel *tunnels;        /* every configured tunnel, in the file's order */
 	struct gre_socket *gre_sockets;
 	struct secure_port *secure_ports;
 	struct control *control;
@@ -79,8 +80,33 @@ struct gresecd {
 	uid_t key_owner;               /* key files must belong to this user: daemon.user, else us */
 
 	ev_signal sig_term, sig_int, sig_hup;
-	ev_timer maint_timer;          /* ICMP sinks once the kernel's GRE appears */
+	ev_timer maint_timer;          /* ICMP sinks once the kernel's GRE appears; checks */
 	bool privileges_dropped;
+
+	/* ---- keeping the system as configured (daemon/watch.c, lifecycle.c) ---- */
+	struct nl_ctx watch;           /* rtnetlink notifications: links, addresses, routes */
+	ev_io watch_io;
+	ev_timer watch_timer;          /* reopen the socket after an error */
+	struct {                       /* ifindex -> tunnel (its link or its ICMP sink) */
+		struct ifmap_slot { int ifindex; struct tunnel *t; } *slots;
+		size_t cap, n;
+	} ifmap;
+	/* Underlay devices and local addresses running tunnels use, with
+	 * their users (few distinct ones: looked through linearly). */
+	struct underlay_ref *underlay;
+	size_t n_underlay, cap_underlay;
+	struct tunnel *checks;         /* tunnels to look at after this burst of events */
+	ev_timer check_timer;          /* runs them a moment after the first event */
+	struct tunnel *failed;         /* tunnels not running, waiting for their retry */
+	unsigned n_failed;
+	unsigned n_conflicts;          /* routes not added because another route holds the prefix */
+	uint64_t rx_now;               /* the time of the current receive batch */
+	bool ready;                    /* READY=1 sent: STATUS updates follow changes */
+	bool applying;                 /* inside gresecd_apply_config */
+	/* At start only: the tunnels the host checks found a problem with
+	 * (index of the configuration), which start failed without a try. */
+	struct start_error { int err; char msg[256]; } *start_errors;
+	char status_sent[640];         /* the last STATUS= sent */
 	bool log_level_fixed;          /* -d: daemon.log_level does not apply */
 	int exit_code;
 };
@@ -104,6 +130,10 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len);
  * digest (its keys stay in use, said in the log); for a new tunnel the
  * digest stays zero and tunnel creation reports the file. */
 void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg);
+
+/* A tunnel failed, came up or was lost: STATUS= for systemd, when it
+ * changed (the failed tunnels are named). */
+void gresecd_status_changed(struct gresecd *d);
 
 /* "1 tunnel", "2 tunnels" */
 const char *gresecd_tunnels_str(size_t n, char *buf, size_t len);

@@ -48,9 +48,10 @@ struct datapath_ops {
 	int (*update)(struct tunnel *t, const struct tunnel_config *old);
 	/* Tell routing daemons whether the peer is there: 0 or -errno. */
 	int (*set_carrier)(struct tunnel *t, bool on);
-	/* The tunnel's counters as `gresec show` reports them; kernel path:
-	 * traffic from the link's statistics, *k filled (else k->has_stats false). */
-	void (*counters)(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k);
+	/* The tunnel's counters as `gresec show` reports them, given the
+	 * link as show read it (k; has_stats false when it could not); kernel
+	 * path: traffic from the link's statistics. */
+	void (*counters)(struct tunnel *t, struct tunnel_counters *c, const struct nl_link_info *k);
 };
 
 extern const struct datapath_ops datapath_user;

@@ -28,6 +28,7 @@
 #include "daemon/datapath.h"
 #include "daemon/log.h"
 #include "daemon/tunnel.h"
+#include "daemon/watch.h"
 
 #define ALIAS_MAX 160
 
@@ -66,6 +67,10 @@ static int gre_params(const struct tunnel *t, struct nl_gre_params *p)
 	p->iseq = p->oseq = c->sequence;
 	p->ttl = (uint8_t)c->ttl;
 	p->tos = c->tos;
+	if (p->tap) {
+		p->has_mac = true;
+		tunnel_mac(c, p->mac);
+	}
 	return 0;
 }
 
@@ -227,23 +232,31 @@ static int kernel_update(struct tunnel *t, const struct tunnel_config *old)
 static int kernel_set_carrier(struct tunnel *t, bool on)
 {
 	struct nl_link_attrs a = NL_LINK_ATTRS_NONE;
+	int err;
 
 	if (t->kernel_protodown) {
 		a.proto_down = !on;
 		return nl_link_setattrs(&t->d->nl, t->ifindex, &a);
 	}
-	if (!on)
-		return nl_link_set(&t->d->nl, t->ifindex, 0, false);
+	/* The link down is gresecd's doing here, which the watcher must not
+	 * take for the administrator's (lifecycle.c); a link the
+	 * administrator set down stays down, whatever the peer does. */
+	if (t->admin_down)
+		return 0;
+	if (!on) {
+		t->down_by_us = true;
+		if ((err = nl_link_set(&t->d->nl, t->ifindex, 0, false)))
+			t->down_by_us = false;
+		return err;
+	}
 	return tunnel_configure_link(t);
 }
 
-static void kernel_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k)
+static void kernel_counters(struct tunnel *t, struct tunnel_counters *c, const struct nl_link_info *k)
 {
 	*c = t->ctr;    /* keepalives, and what gresecd itself dropped */
-	if (nl_link_get(&t->d->nl, t->ifindex, NULL, k) != 0 || !k->has_stats) {
-		memset(k, 0, sizeof(*k));
+	if (!k->has_stats)
 		return;
-	}
 	c->rx_packets = k->stats.rx_packets;
 	c->rx_bytes = k->stats.rx_bytes;
 	c->tx_packets = k->stats.tx_packets;
@@ -338,6 +351,7 @@ void kgre_sink_open(struct tunnel *t)
 	}
 	t->sink_ifindex = ifindex;
 	snprintf(t->sink_name, sizeof(t->sink_name), "%s", name);
+	watch_sink(t, ifindex, true);
 	log_info("tunnel \"%s\": %s is loaded: kernel link %s claims this tunnel's GRE and drops it, so "
 		 "that the kernel does not answer it with ICMP port unreachable", c->name, kgre_module(c), name);
 	return;
@@ -353,8 +367,10 @@ fail:
 
 void kgre_sink_close(struct tunnel *t)
 {
-	if (t->sink_ifindex > 0)
+	if (t->sink_ifindex > 0) {
+		watch_sink(t, t->sink_ifindex, false);
 		nl_link_delete(&t->d->nl, t->sink_ifindex);
+	}
 	t->sink_ifindex = 0;
 	t->sink_name[0] = '\0';
 }
@@ -362,5 +378,6 @@ void kgre_sink_close(struct tunnel *t)
 void kgre_sink_maintain(struct gresecd *d)
 {
 	for (struct tunnel *t = d->tunnels; t; t = t->next)
-		kgre_sink_open(t);      /* does nothing unless needed */
+		if (t->state == TUNNEL_UP)
+			kgre_sink_open(t);      /* does nothing unless needed */
 }

@@ -88,6 +88,7 @@ static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop; (void)revents;
 	n = sock_recv_batch(gs->fd, d->rx_pkts, d->rx_src, RX_BATCH);
+	d->rx_now = gresecd_now_ns();   /* one clock read per batch: the peers' last_rx */
 	if (n <= 0) {
 		/* Nothing read, or the errno of an ICMP error about one of our
 		 * packets (IPv6 sockets take them, tunnel/sock.c): the kernel
@@ -304,6 +305,7 @@ void plain_keepalive_reset(struct tunnel *t)
 
 void plain_keepalive_reply(struct tunnel *t)
 {
+	t->last_rx = t->d->rx_now;
 	t->ctr.keepalives_received++;
 	t->keepalive_missed = 0;
 	tunnel_set_carrier(t, true);

@@ -71,12 +71,16 @@ static void say(struct pf *p, enum preflight_kind kind, const struct tunnel_conf
 		snprintf(msg, sizeof(msg), "%s: %s%s: %s%s", p->cfg->path, where, setting,
 			 kind_label[kind], body);
 	switch (kind) {
-	case PREFLIGHT_ERROR: p->n->errors++; break;
+	case PREFLIGHT_ERROR:
+		p->n->errors++;
+		if (!t)
+			p->n->daemon_errors++;
+		break;
 	case PREFLIGHT_WARNING: p->n->warnings++; break;
 	case PREFLIGHT_NOTE: p->n->notes++; break;
 	case PREFLIGHT_UNCHECKED: p->n->unchecked++; break;
 	}
-	p->report(p->ctx, kind, msg);
+	p->report(p->ctx, kind, t, setting, msg);
 }
 
 /* ---- interfaces, over rtnetlink (read-only requests) ---- */
@@ -674,13 +678,21 @@ void preflight_run(const struct gresec_config *cfg, const struct preflight_opts 
 struct printer {
 	char **unchecked;
 	size_t n_unchecked;
+	const struct tunnel_config *last_failing;
+	unsigned tunnels_failing;     /* tunnels with an error */
 };
 
-static void print_cb(void *ctx, enum preflight_kind kind, const char *msg)
+static void print_cb(void *ctx, enum preflight_kind kind, const struct tunnel_config *t,
+		     const char *setting, const char *msg)
 {
 	struct printer *pr = ctx;
 	char **grown;
 
+	(void)setting;
+	if (kind == PREFLIGHT_ERROR && t && t != pr->last_failing) {
+		pr->last_failing = t;     /* a tunnel's findings come together */
+		pr->tunnels_failing++;
+	}
 	switch (kind) {
 	case PREFLIGHT_ERROR:
 	case PREFLIGHT_WARNING:
@@ -710,9 +722,9 @@ static const char *plural(unsigned long n, const char *one, const char *many)
 int preflight_check_file(const char *path, const char *pid_file, bool file_only)
 {
 	struct gresec_config cfg;
-	struct preflight_counts n = { 0, 0, 0, 0 };
+	struct preflight_counts n = { 0, 0, 0, 0, 0 };
 	struct preflight_opts o = { .at_start = false, .key_owner = (uid_t)-1 };
-	struct printer pr = { NULL, 0 };
+	struct printer pr = { NULL, 0, NULL, 0 };
 	char cwd[PATH_MAX], pid_abs[PATH_MAX];
 	const char *base = getcwd(cwd, sizeof(cwd)) ? cwd : NULL;
 	int rc = 0;
@@ -725,10 +737,18 @@ int preflight_check_file(const char *path, const char *pid_file, bool file_only)
 	if (!file_only)
 		preflight_run(&cfg, &o, print_cb, &pr, &n);
 	fflush(stdout);
-	if (n.errors) {
+	if (n.daemon_errors) {
 		fprintf(stderr, "%s: %u %s found by the system checks: the daemon would not start\n",
 			path, n.errors, plural(n.errors, "problem", "problems"));
 		rc = 1;
+	} else if (n.errors) {
+		/* The daemon starts without them and retries them (partial start). */
+		fprintf(stderr, "%s: %u %s found by the system checks: %u of %zu %s would not come up "
+			"now (the daemon would start, run the others and retry %s)\n", path, n.errors,
+			plural(n.errors, "problem", "problems"), pr.tunnels_failing, cfg.n_tunnels,
+			plural(cfg.n_tunnels, "tunnel", "tunnels"),
+			plural(pr.tunnels_failing, "it", "them"));
+		rc = 2;
 	} else if (cfg.n_tunnels == 0) {
 		printf("%s: configuration OK: no tunnels (\"tunnels = ( );\": the daemon runs "
 		       "without any until a reload adds some)", path);

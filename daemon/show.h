@@ -11,5 +11,7 @@ struct gresecd;
 /* Every tunnel, or only the one named (name NULL: all). */
 void show_text(struct gresecd *d, const char *name, FILE *out);
 void show_json(struct gresecd *d, const char *name, FILE *out);
+/* One line per tunnel (`gresec show --brief`). */
+void show_brief(struct gresecd *d, const char *name, FILE *out);
 
 #endif

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <sodium.h>
 
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -53,7 +54,7 @@ struct tunnel *tunnel_find(struct gresecd *d, const char *name)
 	return NULL;
 }
 
-static void gre_params_from_config(struct tunnel *t)
+void tunnel_gre_params(struct tunnel *t)
 {
 	const struct tunnel_config *c = &t->cfg;
 	uint32_t next_seq = t->gre_tx.next_seq;
@@ -73,49 +74,37 @@ static void gre_params_from_config(struct tunnel *t)
 	t->gre_rx.keepalive_enabled = c->keepalive_interval > 0;
 }
 
-static const struct ip_addr *peer_for(const struct tunnel_config *c, int family)
+/* The derived MAC: a hash of what makes the tunnel this end of this
+ * tunnel.  The same configuration gives the same MAC at every start (so
+ * bridges and neighbours' caches keep it), and the two ends of one tunnel
+ * get different ones: local and remote are swapped between them, and in
+ * secure mode the peer key differs too (local and remote may be unset
+ * there).  Nothing of the host goes in (machine-id, MACs of other
+ * interfaces): a replaced or reinstalled host with the same configuration
+ * keeps the MAC its neighbours know. */
+void tunnel_mac(const struct tunnel_config *c, uint8_t mac[6])
 {
-	if (c->type != TUNNEL_TYPE_GRE)
-		return NULL;
-	for (size_t i = 0; i < c->n_peer_addresses; i++)
-		if (c->peer_addresses[i].family == family)
-			return &c->peer_addresses[i];
-	return NULL;
-}
+	static const char domain[] = "gresec gretap mac v1";
+	crypto_generichash_state st;
+	uint8_t h[16], fam[2];
 
-static const char *prefix_str(const struct ip_prefix *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(p->addr.family, p->addr.u.bytes, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, p->len);
-	return buf;
-}
-
-static int tunnel_add_address(struct tunnel *t, const struct ip_prefix *a)
-{
-	char buf[64];
-	int err = nl_addr_add(&t->d->nl, t->ifindex, a, peer_for(&t->cfg, a->addr.family));
-
-	if (err && err != -EEXIST) {
-		log_err("tunnel \"%s\": cannot add address %s: %s", t->cfg.name,
-			prefix_str(a, buf, sizeof(buf)), strerror(-err));
-		return err;
+	if (c->has_mac) {
+		memcpy(mac, c->mac, 6);
+		return;
 	}
-	return 0;
-}
-
-static int tunnel_add_route(struct tunnel *t, const struct ip_prefix *r)
-{
-	char buf[64];
-	int err = nl_route_add(&t->d->nl, t->ifindex, r, 0);
-
-	if (err && err != -EEXIST) {
-		log_err("tunnel \"%s\": cannot add route %s: %s", t->cfg.name,
-			prefix_str(r, buf, sizeof(buf)), strerror(-err));
-		return err;
-	}
-	return 0;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain));
+	crypto_generichash_update(&st, (const uint8_t *)c->name, strlen(c->name) + 1);
+	fam[0] = (uint8_t)c->local.family;
+	fam[1] = (uint8_t)c->remote.family;
+	crypto_generichash_update(&st, fam, sizeof(fam));
+	crypto_generichash_update(&st, c->local.u.bytes, sizeof(c->local.u.bytes));
+	crypto_generichash_update(&st, c->remote.u.bytes, sizeof(c->remote.u.bytes));
+	if (c->mode == TUNNEL_MODE_SECURE)
+		crypto_generichash_update(&st, c->peer_public_key, sizeof(c->peer_public_key));
+	crypto_generichash_final(&st, h, sizeof(h));
+	memcpy(mac, h, 6);
+	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);   /* locally administered, unicast */
 }
 
 int tunnel_configure_link(struct tunnel *t)
@@ -129,14 +118,21 @@ int tunnel_configure_link(struct tunnel *t)
 			t->ifname, strerror(-err));
 		return err;
 	}
+	t->down_by_us = false;
+	if (c->type == TUNNEL_TYPE_GRETAP) {
+		struct nl_link_attrs a = NL_LINK_ATTRS_NONE;
+		uint8_t mac[6];
+
+		tunnel_mac(c, mac);
+		a.mac = mac;
+		if ((err = nl_link_setattrs(&t->d->nl, t->ifindex, &a)))
+			log_warn("tunnel \"%s\": cannot set the MAC address of %s: %s", c->name, t->ifname,
+				 strerror(-err));
+	}
 	/* The kernel gives the link its IPv6 link-local address itself (TUN:
-	 * addrgenmode random; TAP: from the MAC), as OSPFv3 needs. */
-	for (size_t i = 0; i < c->n_addresses; i++)
-		if ((err = tunnel_add_address(t, &c->addresses[i])))
-			return err;
-	for (size_t i = 0; i < c->n_routes; i++)
-		if ((err = tunnel_add_route(t, &c->routes[i])))
-			return err;
+	 * addrgenmode random; TAP: from the MAC), as OSPFv3 needs.  An
+	 * address or route the kernel refuses is recorded, not fatal. */
+	tunnel_install_items(t, true, false);
 	return 0;
 }
 
@@ -205,6 +201,7 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct tunnel *t = w->data;
 	struct gresecd *d = t->d;
 	unsigned queued = 0;
+	int fatal = 0;
 	uint64_t now = gresecd_now_ns();    /* one clock read per burst */
 
 	(void)loop; (void)revents;
@@ -216,8 +213,7 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EINTR)
-				log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": read from %s: %s",
-						t->cfg.name, t->ifname, strerror((int)-n));
+				fatal = (int)-n;
 			break;
 		}
 		if (n == 0)
@@ -233,6 +229,16 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (queued)
 		tunnel_transmit(t, d->tx_pkts, queued);
+	/* Any other error stays: the fd would be readable again at once (a
+	 * device deleted under us reads EBADFD forever).  Stop watching it
+	 * and make the tunnel again; nothing else is touched. */
+	if (fatal) {
+		ev_io_stop(d->loop, &t->tun_watcher);
+		if (fatal == EBADFD)    /* the device went, the fd stays: detached */
+			tunnel_lost(t, "interface %s was deleted (not by gresecd)", t->ifname);
+		else
+			tunnel_lost(t, "read from %s: %s", t->ifname, strerror(fatal));
+	}
 }
 
 /* L3 tunnels take TCP segmentation offload from the kernel when it has it. */
@@ -328,10 +334,10 @@ static int user_set_carrier(struct tunnel *t, bool on)
 	return tun_set_carrier(t->tun_fd, on);
 }
 
-static void user_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k)
+static void user_counters(struct tunnel *t, struct tunnel_counters *c, const struct nl_link_info *k)
 {
+	(void)k;
 	*c = t->ctr;
-	memset(k, 0, sizeof(*k));
 }
 
 const struct datapath_ops datapath_user = {
@@ -346,128 +352,9 @@ const struct datapath_ops datapath_user = {
 	.counters = user_counters,
 };
 
-int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out)
-{
-	struct tunnel *t;
-	int err;
-
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->d = d;
-	t->cfg = *cfg;
-	t->tun_fd = -1;
-	t->mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
-	t->carrier = true;
-	gre_params_from_config(t);
-
-	if ((err = datapath_open(t))) {
-		free(t);
-		return err;
-	}
-	if ((err = tunnel_configure_link(t)) || (err = t->dp->start(t))) {
-		t->dp->close(t);
-		free(t);
-		return err;
-	}
-	log_info("tunnel \"%s\": %s %s interface %s up, mtu %u, %s data path (%s)", cfg->name,
-		 conf_mode_name(cfg->mode), conf_type_name(cfg->type), t->ifname, t->mtu,
-		 t->dp->kind == DATAPATH_KERNEL ? "kernel" : "user-space", t->dp_reason);
-	*out = t;
-	return 0;
-}
-
-void tunnel_destroy(struct tunnel *t)
-{
-	if (!t)
-		return;
-	t->dp->stop(t);
-	t->dp->close(t);
-	log_info("tunnel \"%s\": interface %s removed", t->cfg.name, t->ifname);
-	free(t);
-}
-
-void tunnel_counters(struct tunnel *t, struct tunnel_counters *c, struct nl_link_info *k)
+void tunnel_counters(struct tunnel *t, struct tunnel_counters *c, const struct nl_link_info *k)
 {
 	t->dp->counters(t, c, k);
-}
-
-static bool prefix_in(const struct ip_prefix *p, const struct ip_prefix *set, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (set[i].len == p->len && set[i].addr.family == p->addr.family &&
-		    memcmp(set[i].addr.u.bytes, p->addr.u.bytes, sizeof(p->addr.u.bytes)) == 0)
-			return true;
-	return false;
-}
-
-/* Settings that only touch the interface or per-packet options are changed
- * in place so the tunnel (and a secure session) survives the reload. */
-int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
-{
-	struct tunnel_config probe = *cfg;
-	struct tunnel_config old_cfg = t->cfg;
-	const struct tunnel_config *old = &old_cfg;
-	uint32_t mtu;
-	int err;
-
-	/* Whatever is not listed here needs a new interface or session. */
-	memcpy(probe.description, old->description, sizeof(probe.description));
-	probe.mtu = old->mtu;
-	probe.ttl = old->ttl;
-	probe.tos = old->tos;
-	probe.clamp_mss = old->clamp_mss;
-	memcpy(probe.addresses, old->addresses, sizeof(probe.addresses));
-	probe.n_addresses = old->n_addresses;
-	memcpy(probe.peer_addresses, old->peer_addresses, sizeof(probe.peer_addresses));
-	probe.n_peer_addresses = old->n_peer_addresses;
-	memcpy(probe.routes, old->routes, sizeof(probe.routes));
-	probe.n_routes = old->n_routes;
-	probe.persistent_keepalive = old->persistent_keepalive;
-	probe.gre_local = old->gre_local;
-	probe.gre_remote = old->gre_remote;
-	probe.keepalive_interval = old->keepalive_interval;
-	probe.keepalive_retries = old->keepalive_retries;
-	if (!conf_tunnel_equal(&probe, old) || datapath_must_change(t, cfg))
-		return -EAGAIN;
-
-	mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
-	if (mtu != t->mtu) {
-		/* The flags stay as they are: a kernel link whose peer is
-		 * silent is down until it answers (kernel_gre.c). */
-		if ((err = nl_link_mtu(&t->d->nl, t->ifindex, mtu))) {
-			log_err("tunnel \"%s\": cannot set MTU %u: %s", cfg->name, mtu, strerror(-err));
-			return err;
-		}
-		t->mtu = mtu;
-	}
-	/* Addresses: drop the ones that went (or whose peer changed), add the new. */
-	bool peers_changed = old->n_peer_addresses != cfg->n_peer_addresses ||
-		memcmp(old->peer_addresses, cfg->peer_addresses, sizeof(cfg->peer_addresses)) != 0;
-	for (size_t i = 0; i < old->n_addresses; i++)
-		if (peers_changed || !prefix_in(&old->addresses[i], cfg->addresses, cfg->n_addresses))
-			nl_addr_del(&t->d->nl, t->ifindex, &old->addresses[i],
-				    peer_for(old, old->addresses[i].addr.family));
-	for (size_t i = 0; i < old->n_routes; i++)
-		if (!prefix_in(&old->routes[i], cfg->routes, cfg->n_routes))
-			nl_route_del(&t->d->nl, t->ifindex, &old->routes[i], 0);
-
-	t->cfg = *cfg;
-	for (size_t i = 0; i < cfg->n_addresses; i++)
-		if ((err = tunnel_add_address(t, &cfg->addresses[i])))
-			return err;
-	for (size_t i = 0; i < cfg->n_routes; i++)
-		if ((err = tunnel_add_route(t, &cfg->routes[i])))
-			return err;
-	gre_params_from_config(t);
-	if ((err = t->dp->update(t, old)))
-		return err;
-	if (cfg->mode == TUNNEL_MODE_PLAIN)
-		plain_keepalive_reset(t);
-	else
-		secure_update(t);
-	log_info("tunnel \"%s\": updated in place", cfg->name);
-	return 0;
 }
 
 int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p)
@@ -768,6 +655,8 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 				t->cfg.name, gre_result_name(r));
 		return;
 	}
+	if (plain)
+		t->last_rx = t->d->rx_now;   /* a valid GRE packet of the peer's */
 	if (t->cfg.type == TUNNEL_TYPE_GRETAP) {
 		if (proto != GRE_PROTO_TEB || p->len < ETH_HDR_LEN) {
 			t->ctr.drops[DROP_INNER_MALFORMED]++;

@@ -1,5 +1,6 @@
 /* tunnel/netlink.c: rtnetlink link, address and route requests. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <net/if.h>
@@ -40,6 +41,12 @@ int nl_open(struct nl_ctx *nl)
 	/* Acks without the echoed request: smaller, never truncated.  Old
 	 * kernels lack the option, which only costs bytes. */
 	(void)mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+#ifdef NETLINK_GET_STRICT_CHK
+	/* Dumps filtered by the kernel (routes through one link); requests
+	 * are checked strictly too, which ours pass.  Without it (before
+	 * Linux 4.20) the filters are ignored and the replies filtered here. */
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+#endif
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = 1;
 	return 0;
@@ -243,6 +250,8 @@ size_t nl_build_gre_link(void *buf, size_t len, uint16_t flags, uint32_t seq,
 		return 0;
 	if (mtu && !mnl_attr_put_u32_check(nlh, len, IFLA_MTU, mtu))
 		return 0;
+	if (p->has_mac && p->tap && !mnl_attr_put_check(nlh, len, IFLA_ADDRESS, 6, p->mac))
+		return 0;
 	info = mnl_attr_nest_start_check(nlh, len, IFLA_LINKINFO);
 	if (!info || !mnl_attr_put_strz_check(nlh, len, IFLA_INFO_KIND, kind))
 		return 0;
@@ -297,6 +306,8 @@ size_t nl_build_setlink(void *buf, size_t len, uint32_t seq, int ifindex,
 	if (a->mtu && !mnl_attr_put_u32_check(nlh, len, IFLA_MTU, a->mtu))
 		return 0;
 	if (a->alias && !mnl_attr_put_strz_check(nlh, len, IFLA_IFALIAS, a->alias))
+		return 0;
+	if (a->mac && !mnl_attr_put_check(nlh, len, IFLA_ADDRESS, 6, a->mac))
 		return 0;
 	if (a->operstate >= 0 && !mnl_attr_put_u8_check(nlh, len, IFLA_OPERSTATE, (uint8_t)a->operstate))
 		return 0;
@@ -415,6 +426,16 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
 			out->operstate = mnl_attr_get_u8(attr);
 		break;
+	case IFLA_PROTO_DOWN:
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
+			out->proto_down = mnl_attr_get_u8(attr) != 0;
+		break;
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(attr) == sizeof(out->hwaddr)) {
+			memcpy(out->hwaddr, mnl_attr_get_payload(attr), sizeof(out->hwaddr));
+			out->has_hwaddr = true;
+		}
+		break;
 	case IFLA_LINKINFO:
 		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) == 0)
 			mnl_attr_parse_nested(attr, linkinfo_cb, out);
@@ -441,7 +462,8 @@ int nl_parse_link(const struct nlmsghdr *nlh, struct nl_link_info *out)
 	const struct ifinfomsg *ifi;
 
 	memset(out, 0, sizeof(*out));
-	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return -EINVAL;
 	ifi = mnl_nlmsg_get_payload(nlh);
 	out->ifindex = ifi->ifi_index;
@@ -451,12 +473,193 @@ int nl_parse_link(const struct nlmsghdr *nlh, struct nl_link_info *out)
 	return 0;
 }
 
+/* ---- addresses and routes, as the kernel reports them ---- */
+
+static void ip_from_attr(struct ip_addr *out, int family, const struct nlattr *attr)
+{
+	size_t alen = addr_len(family);
+
+	if (!alen || mnl_attr_get_payload_len(attr) != alen)
+		return;
+	memset(out, 0, sizeof(*out));
+	out->family = family;
+	memcpy(out->u.bytes, mnl_attr_get_payload(attr), alen);
+}
+
+struct addr_parse {
+	struct nl_addr_info *out;
+	int family;
+	bool has_local;
+};
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct addr_parse *ap = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFA_LOCAL:
+		ip_from_attr(&ap->out->local, ap->family, attr);
+		ap->has_local = ap->out->local.family != AF_UNSPEC;
+		break;
+	case IFA_ADDRESS:
+		ip_from_attr(&ap->out->address, ap->family, attr);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_parse_addr(const struct nlmsghdr *nlh, struct nl_addr_info *out)
+{
+	const struct ifaddrmsg *ifa;
+	struct addr_parse ap = { out, 0, false };
+
+	memset(out, 0, sizeof(*out));
+	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return -EINVAL;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (!addr_len(ifa->ifa_family))
+		return -EINVAL;
+	ap.family = ifa->ifa_family;
+	out->ifindex = (int)ifa->ifa_index;
+	out->prefixlen = ifa->ifa_prefixlen;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, &ap) != MNL_CB_OK)
+		return -EINVAL;
+	if (!ap.has_local)
+		out->local = out->address;   /* IPv6, and IPv4 without a peer */
+	if (out->local.family == AF_UNSPEC)
+		return -EINVAL;
+	return 0;
+}
+
+struct route_parse {
+	struct nl_route_info *out;
+	int family;
+};
+
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct route_parse *rp = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_DST:
+		ip_from_attr(&rp->out->dst, rp->family, attr);
+		break;
+	case RTA_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			rp->out->table = mnl_attr_get_u32(attr);
+		break;
+	case RTA_OIF:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			rp->out->oif = (int)mnl_attr_get_u32(attr);
+		break;
+	case RTA_PRIORITY:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			rp->out->priority = mnl_attr_get_u32(attr);
+		break;
+	case RTA_MULTIPATH:
+		rp->out->multipath = true;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int nl_parse_route(const struct nlmsghdr *nlh, struct nl_route_info *out)
+{
+	const struct rtmsg *rtm;
+	struct route_parse rp = { out, 0 };
+
+	memset(out, 0, sizeof(*out));
+	if ((nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return -EINVAL;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (!addr_len(rtm->rtm_family) || rtm->rtm_dst_len > addr_len(rtm->rtm_family) * 8)
+		return -EINVAL;
+	rp.family = rtm->rtm_family;
+	out->dst.family = rtm->rtm_family;
+	out->dst_len = rtm->rtm_dst_len;
+	out->table = rtm->rtm_table;
+	out->type = rtm->rtm_type;
+	out->protocol = rtm->rtm_protocol;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, &rp) != MNL_CB_OK)
+		return -EINVAL;
+	out->dst.family = rtm->rtm_family;   /* a default route has no RTA_DST */
+	return 0;
+}
+
+size_t nl_build_route_dump(void *buf, size_t len, uint32_t seq, int family, int oif)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (!addr_len(family) || oif < 0)
+		return 0;
+	nlh = put_header(buf, len, sizeof(*rtm), RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq);
+	if (!nlh)
+		return 0;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	if (oif && !mnl_attr_put_u32_check(nlh, len, RTA_OIF, (uint32_t)oif))
+		return 0;
+	return nlh->nlmsg_len;
+}
+
+size_t nl_build_route_lookup(void *buf, size_t len, uint32_t seq, const struct ip_addr *addr)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	size_t alen = addr_len(addr->family);
+
+	if (!alen)
+		return 0;
+	nlh = put_header(buf, len, sizeof(*rtm), RTM_GETROUTE, NLM_F_REQUEST, seq);
+	if (!nlh)
+		return 0;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)addr->family;
+	rtm->rtm_dst_len = (uint8_t)(alen * 8);
+	rtm->rtm_flags = RTM_F_FIB_MATCH;
+	if (!mnl_attr_put_check(nlh, len, RTA_DST, alen, addr->u.bytes))
+		return 0;
+	return nlh->nlmsg_len;
+}
+
+/* ---- notifications ---- */
+
+int nl_watch_open(struct nl_ctx *nl, unsigned groups, int rcvbuf)
+{
+	int fd, flags, err;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock)
+		return -errno;
+	fd = mnl_socket_get_fd(nl->sock);
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		goto fail;
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	return 0;
+fail:
+	err = -errno;
+	mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+	return err;
+}
+
 /* Send one request and wait for its ack; messages before the ack (a GET's
  * reply) go to cb.  Replies with another sequence number (the late ack of
  * an earlier, interrupted request) are skipped. */
 static int nl_talk_cb(struct nl_ctx *nl, void *req, size_t req_len, mnl_cb_t cb, void *data)
 {
-	_Alignas(struct nlmsghdr) uint8_t buf[8192];
+	/* A dump's parts are as large as the buffer the last receive offered. */
+	_Alignas(struct nlmsghdr) uint8_t buf[32768];
 	uint32_t seq;
 	ssize_t n;
 	int ret;
@@ -690,4 +893,120 @@ int nl_link_drop_ingress(struct nl_ctx *nl, int ifindex)
 		return err;
 	len = nl_build_ingress_drop(buf, sizeof(buf), next_seq(nl), ifindex);
 	return nl_talk(nl, buf, len);
+}
+
+struct route_dump {
+	int ifindex;
+	int (*cb)(const struct nl_route_info *r, void *data);
+	void *data;
+	int stop;
+};
+
+static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_dump *rd = data;
+	struct nl_route_info r;
+
+	if (rd->stop || nl_parse_route(nlh, &r) != 0)
+		return MNL_CB_OK;
+	if (r.table != RT_TABLE_MAIN || (rd->ifindex && r.oif != rd->ifindex))
+		return MNL_CB_OK;
+	rd->stop = rd->cb(&r, rd->data);
+	return MNL_CB_OK;     /* read to the end of the dump either way */
+}
+
+int nl_route_dump(struct nl_ctx *nl, int family, int ifindex,
+		  int (*cb)(const struct nl_route_info *r, void *data), void *data)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[NL_REQ_BUF_SIZE];
+	struct route_dump rd = { ifindex, cb, data, 0 };
+	size_t len = nl_build_route_dump(buf, sizeof(buf), next_seq(nl), family, ifindex);
+
+	return nl_talk_cb(nl, buf, len, route_dump_cb, &rd);
+}
+
+struct route_get {
+	struct nl_route_info *out;
+	bool found;
+};
+
+static int route_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_get *g = data;
+
+	if (nl_parse_route(nlh, g->out) == 0)
+		g->found = true;
+	return MNL_CB_OK;
+}
+
+int nl_route_lookup(struct nl_ctx *nl, const struct ip_addr *addr, struct nl_route_info *out)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[NL_REQ_BUF_SIZE];
+	struct route_get g = { out, false };
+	size_t len;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	len = nl_build_route_lookup(buf, sizeof(buf), next_seq(nl), addr);
+	/* The reply comes before the ack only if NLM_F_ACK is asked; without
+	 * it the reply alone ends the exchange. */
+	if (len)
+		((struct nlmsghdr *)buf)->nlmsg_flags |= NLM_F_ACK;
+	err = nl_talk_cb(nl, buf, len, route_get_cb, &g);
+	if (err)
+		return err;
+	return g.found ? 0 : -ENETUNREACH;
+}
+
+struct generic_dump {
+	int (*link_cb)(const struct nl_link_info *l, void *data);
+	int (*addr_cb)(const struct nl_addr_info *a, void *data);
+	void *data;
+	int stop;
+};
+
+static int generic_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct generic_dump *g = data;
+
+	if (g->stop)
+		return MNL_CB_OK;
+	if (g->link_cb) {
+		struct nl_link_info li;
+
+		if (nl_parse_link(nlh, &li) == 0)
+			g->stop = g->link_cb(&li, g->data);
+	} else {
+		struct nl_addr_info ai;
+
+		if (nl_parse_addr(nlh, &ai) == 0)
+			g->stop = g->addr_cb(&ai, g->data);
+	}
+	return MNL_CB_OK;
+}
+
+static int dump_request(struct nl_ctx *nl, uint16_t type, size_t hdr, struct generic_dump *g)
+{
+	_Alignas(struct nlmsghdr) uint8_t buf[NL_REQ_BUF_SIZE];
+	struct nlmsghdr *nlh = put_header(buf, sizeof(buf), hdr, type, NLM_F_REQUEST | NLM_F_DUMP,
+					  next_seq(nl));
+
+	if (!nlh)
+		return -EINVAL;
+	mnl_nlmsg_put_extra_header(nlh, hdr);   /* zeroed: every family, no filter */
+	return nl_talk_cb(nl, buf, nlh->nlmsg_len, generic_dump_cb, g);
+}
+
+int nl_link_dump(struct nl_ctx *nl, int (*cb)(const struct nl_link_info *l, void *data), void *data)
+{
+	struct generic_dump g = { cb, NULL, data, 0 };
+
+	return dump_request(nl, RTM_GETLINK, sizeof(struct ifinfomsg), &g);
+}
+
+int nl_addr_dump(struct nl_ctx *nl, int (*cb)(const struct nl_addr_info *a, void *data), void *data)
+{
+	struct generic_dump g = { NULL, cb, data, 0 };
+
+	return dump_request(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), &g);
 }

@@ -77,6 +77,8 @@ struct nl_gre_params {
 	bool iseq, oseq;            /* sequence numbers required / sent */
 	uint8_t ttl;                /* TTL or hop limit, 0: inherit */
 	int tos;                    /* TOS (IPv6: traffic class) 0..255, -1: inherit */
+	bool has_mac;               /* tap: IFLA_ADDRESS at creation */
+	uint8_t mac[6];
 };
 
 /* "gre", "gretap", "ip6gre", "ip6gretap"; NULL for another family. */
@@ -105,6 +107,7 @@ struct nl_link_attrs {
 	int linkmode;               /* IFLA_LINKMODE: IF_LINK_MODE_DEFAULT / _DORMANT */
 	int proto_down;             /* IFLA_PROTO_DOWN 0/1 */
 	int addrgenmode;            /* IFLA_AF_SPEC/AF_INET6/IFLA_INET6_ADDR_GEN_MODE */
+	const uint8_t *mac;         /* IFLA_ADDRESS (6 bytes), NULL: unchanged */
 };
 #define NL_LINK_ATTRS_NONE { .operstate = -1, .linkmode = -1, .proto_down = -1, .addrgenmode = -1 }
 
@@ -126,6 +129,9 @@ struct nl_link_info {
 	unsigned flags;             /* ifi_flags */
 	uint32_t mtu;
 	uint8_t operstate;          /* IF_OPER_* */
+	bool proto_down;            /* IFLA_PROTO_DOWN */
+	uint8_t hwaddr[6];          /* IFLA_ADDRESS when it is 6 bytes (Ethernet) */
+	bool has_hwaddr;
 	bool has_stats;
 	struct nl_link_stats {      /* IFLA_STATS64, the counters gresec shows */
 		uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
@@ -138,8 +144,48 @@ struct nl_link_info {
 	} stats;
 };
 
-/* Parse an RTM_NEWLINK message (a GETLINK reply).  0 or -EINVAL. */
+/* Parse an RTM_NEWLINK message (a GETLINK reply, or an RTM_NEWLINK or
+ * RTM_DELLINK notification).  0 or -EINVAL. */
 int nl_parse_link(const struct nlmsghdr *nlh, struct nl_link_info *out);
+
+/* An RTM_NEWADDR / RTM_DELADDR message. */
+struct nl_addr_info {
+	int ifindex;
+	uint8_t prefixlen;
+	struct ip_addr local;       /* IFA_LOCAL, else IFA_ADDRESS */
+	struct ip_addr address;     /* IFA_ADDRESS (the peer of a point-to-point address) */
+};
+int nl_parse_addr(const struct nlmsghdr *nlh, struct nl_addr_info *out);
+
+/* An RTM_NEWROUTE / RTM_DELROUTE message (or a GETROUTE reply). */
+struct nl_route_info {
+	struct ip_addr dst;         /* family always set; address zero for a default route */
+	uint8_t dst_len;
+	uint32_t table;             /* RTA_TABLE, else rtm_table */
+	uint8_t type;               /* RTN_UNICAST, RTN_BLACKHOLE, ... */
+	uint8_t protocol;           /* RTPROT_* */
+	int oif;                    /* RTA_OIF, 0 when none (or multipath) */
+	bool multipath;             /* RTA_MULTIPATH */
+	uint32_t priority;          /* RTA_PRIORITY (the metric) */
+};
+int nl_parse_route(const struct nlmsghdr *nlh, struct nl_route_info *out);
+
+/* RTM_GETROUTE dump of one family's routes in the main table through
+ * oif (0: any), asking the kernel to filter (strict checking); replies
+ * must still be filtered, since older kernels ignore the filter. */
+size_t nl_build_route_dump(void *buf, size_t len, uint32_t seq, int family, int oif);
+/* RTM_GETROUTE with RTM_F_FIB_MATCH: the route entry the kernel would
+ * use for addr (the longest prefix that holds it). */
+size_t nl_build_route_lookup(void *buf, size_t len, uint32_t seq, const struct ip_addr *addr);
+
+/* ---- notifications ---- */
+
+/* A socket for rtnetlink multicast notifications of the groups
+ * (RTMGRP_* bit mask), nonblocking, close-on-exec, with a receive buffer
+ * of rcvbuf bytes where allowed (SO_RCVBUFFORCE, else SO_RCVBUF): a
+ * burst larger than that is lost, and a receive then fails with ENOBUFS.
+ * Its fd is mnl_socket_get_fd(nl->sock).  0 or -errno. */
+int nl_watch_open(struct nl_ctx *nl, unsigned groups, int rcvbuf);
 
 /* ---- requests (0 or -errno from the kernel ack) ---- */
 
@@ -184,6 +230,21 @@ int nl_addr_del(struct nl_ctx *nl, int ifindex, const struct ip_prefix *addr,
 
 /* Add the link-local fe80::iid/64 (-EEXIST when present). */
 int nl_addr_add_ll6(struct nl_ctx *nl, int ifindex, const uint8_t iid[8]);
+
+/* Every route of the family's main table through ifindex (the kernel
+ * filters where it can, this filters again): cb for each, a non-zero
+ * return stops.  0 or -errno. */
+int nl_route_dump(struct nl_ctx *nl, int family, int ifindex,
+		  int (*cb)(const struct nl_route_info *r, void *data), void *data);
+
+/* Every link / every address of the namespace, each given to cb (a
+ * non-zero return stops).  0 or -errno. */
+int nl_link_dump(struct nl_ctx *nl, int (*cb)(const struct nl_link_info *l, void *data), void *data);
+int nl_addr_dump(struct nl_ctx *nl, int (*cb)(const struct nl_addr_info *a, void *data), void *data);
+
+/* The route entry that the kernel would use for addr.  0, -ENETUNREACH
+ * (or another -errno) when none. */
+int nl_route_lookup(struct nl_ctx *nl, const struct ip_addr *addr, struct nl_route_info *out);
 
 /* Add (-EEXIST when present) or delete (-ESRCH when absent) a static route
  * to dst through the interface.  metric 0: the kernel's default. */

@@ -429,6 +429,32 @@ static void test_relative_paths(void **state)
 
 /* datapath and tos: every value, and what "auto" and "user" allow that
  * "kernel" does not. */
+static void test_mac(void **state)
+{
+	static const uint8_t want[6] = { 0x02, 0x00, 0x5e, 0x10, 0xab, 0xcd };
+	struct gresec_config cfg, cfg2;
+
+	(void)state;
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02:00:5e:10:AB:cd\";\n"), &cfg);
+	assert_true(cfg.tunnels[0].has_mac);
+	assert_memory_equal(cfg.tunnels[0].mac, want, 6);
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02-00-5e-10-ab-cd\";\n"), &cfg2);
+	assert_memory_equal(cfg2.tunnels[0].mac, want, 6);
+	assert_true(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02:00:5e:10:ab:ce\";\n"), &cfg2);
+	assert_false(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	load_ok(PLAIN("  type = \"gretap\";\n"), &cfg2);
+	assert_false(cfg2.tunnels[0].has_mac);
+	assert_false(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	conf_free(&cfg);
+	load_ok(SECURE("  type = \"gretap\"; mac = \"0a:00:00:00:00:01\";\n"), &cfg);
+	assert_true(cfg.tunnels[0].has_mac);
+	conf_free(&cfg);
+}
+
 static void test_datapath_tos(void **state)
 {
 	struct gresec_config cfg;
@@ -470,6 +496,21 @@ struct broken {
 };
 
 static const struct broken broken_table[] = {
+	{ PLAIN("  type = \"gretap\"; mac = \"03:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"03:00:00:00:00:01\" is a multicast address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00:00:00:00\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00:00:00:00\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00:00:00:00:01:02\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00:00:00:00:01:02\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00-00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00-00:00:00:01\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"00:00:00:00:00:00\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"00:00:00:00:00:00\" is not a usable address" },
+	{ PLAIN("  type = \"gretap\"; mac = 5;\n"), "test.conf:6: tunnel \"gre1\": mac: expected a string" },
+	{ PLAIN("  type = \"gre\"; mac = \"02:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: only for type \"gretap\"" },
+	{ PLAIN("  mac = \"02:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: only for type \"gretap\" (the type is \"gre\" by default)" },
 	{ PLAIN("  key = 4294967296;\n"),
 	  "test.conf:6: tunnel \"gre1\": key: 4294967296 is out of range 0..4294967295" },
 	{ PLAIN("  key = -1;\n"), "test.conf:6: tunnel \"gre1\": key: -1 is out of range 0..4294967295" },
@@ -738,6 +779,41 @@ static void test_all_problems_reported(void **state)
 	assert_true(msgs_has(&ms, "test.conf:8: tunnel \"gre1\": unknown setting \"adress\""));
 	assert_true(msgs_has(&ms, "test.conf:15: tunnel \"sec1\": keepalive: only valid in plain mode"));
 	assert_null(cfg.tunnels);
+	msgs_free(&ms);
+}
+
+/* Problems come in the file's order, whichever check found them: the
+ * checks between tunnels run after every tunnel's own checks. */
+static void test_problems_in_line_order(void **state)
+{
+	static const char text[] =
+		"tunnels = (\n"
+		" { name = \"a1\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.2\"; mtu = 99999; },\n"
+		" { name = \"a2\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.2\"; },\n"
+		" { name = \"a1\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.3\"; ttl = 999; },\n"
+		" { name = \"a4\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.4\"; bogus = 1; }\n"
+		");\n";
+	static const char *const want[] = {
+		"test.conf:2: tunnel \"a1\": mtu: 99999",
+		"test.conf:3: tunnel \"a2\": remote: local \"10.0.0.1\", remote \"10.0.0.2\"",
+		"test.conf:4: tunnel \"a1\": ttl: 999",
+		"test.conf:4: tunnel \"a1\": name: \"a1\" is already used",
+		"test.conf:5: tunnel \"a4\": unknown setting \"bogus\"",
+	};
+	struct gresec_config cfg;
+	struct msgs ms = { 0 };
+
+	(void)state;
+	assert_int_equal(conf_load_string("test.conf", text, &cfg, collect, &ms), -1);
+	if (ms.n != sizeof(want) / sizeof(want[0]))
+		msgs_dump(&ms);
+	assert_int_equal(ms.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < ms.n; i++) {
+		if (strncmp(ms.m[i], want[i], strlen(want[i])) != 0) {
+			msgs_dump(&ms);
+			fail_msg("message %zu: want \"%s...\"", i, want[i]);
+		}
+	}
 	msgs_free(&ms);
 }
 
@@ -1087,11 +1163,13 @@ int main(void)
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_broken_table),
 		cmocka_unit_test(test_all_problems_reported),
+		cmocka_unit_test(test_problems_in_line_order),
 		cmocka_unit_test(test_real_file),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_default_mtu),
 		cmocka_unit_test(test_tunnel_equal),
 		cmocka_unit_test(test_datapath_tos),
+		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_parse_helpers),
 		cmocka_unit_test(test_literal_widening),
 	};

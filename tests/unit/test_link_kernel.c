@@ -495,6 +495,112 @@ static void test_routes(void **state)
 	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &r6, 0), -ESRCH);
 }
 
+static void wait_fd(int fd);
+
+struct found {
+	struct ip_prefix want;
+	int n, oif;
+};
+
+static int found_cb(const struct nl_route_info *r, void *data)
+{
+	struct found *f = data;
+
+	if (r->dst_len == f->want.len &&
+	    memcmp(r->dst.u.bytes, f->want.addr.u.bytes, alen(r->dst.family)) == 0) {
+		f->n++;
+		f->oif = r->oif;
+	}
+	return 0;
+}
+
+/* The routes through one link, as gresecd looks for its own routes, and
+ * the route the kernel would use for an address (who holds a prefix). */
+static void test_route_dump_lookup(void **state)
+{
+	struct env *e = *state;
+	struct ip_prefix r4 = pfx("10.97.0.0", 16), r6 = pfx("2001:db8:97::", 48);
+	struct ip_addr in4 = ip("10.97.1.1"), in6 = ip("2001:db8:97::5"), off = ip("10.1.2.3");
+	struct found f = { .want = r4 };
+	struct nl_route_info ri;
+
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, true), 0);
+	assert_int_equal(nl_route_add(&e->nl, e->ifindex, &r4, 0), 0);
+	assert_int_equal(nl_route_add(&e->nl, e->ifindex, &r6, 0), 0);
+	assert_int_equal(nl_route_dump(&e->nl, AF_INET, e->ifindex, found_cb, &f), 0);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.oif, e->ifindex);
+	f = (struct found){ .want = r6 };
+	assert_int_equal(nl_route_dump(&e->nl, AF_INET6, e->ifindex, found_cb, &f), 0);
+	assert_int_equal(f.n, 1);
+	f = (struct found){ .want = r4 };
+	assert_int_equal(nl_route_dump(&e->nl, AF_INET, e->ifindex + 1000, found_cb, &f), 0);
+	assert_int_equal(f.n, 0);
+
+	assert_int_equal(nl_route_lookup(&e->nl, &in4, &ri), 0);
+	assert_int_equal(ri.oif, e->ifindex);
+	assert_int_equal(ri.dst_len, 16);
+	assert_memory_equal(ri.dst.u.bytes, r4.addr.u.bytes, 4);
+	assert_int_equal(nl_route_lookup(&e->nl, &in6, &ri), 0);
+	assert_int_equal(ri.oif, e->ifindex);
+	assert_int_equal(ri.dst_len, 48);
+	assert_int_not_equal(nl_route_lookup(&e->nl, &off, &ri), 0);   /* no default route here */
+	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &r4, 0), 0);
+	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &r6, 0), 0);
+}
+
+/* Notifications: a route, an address and the link going away are told
+ * on a watch socket. */
+static void test_watch(void **state)
+{
+	struct env *e = *state;
+	struct nl_ctx w;
+	struct ip_prefix a4 = pfx("10.96.0.1", 24), r4 = pfx("10.95.0.0", 16);
+	_Alignas(struct nlmsghdr) uint8_t buf[32768];
+	bool del_addr = false, del_route = false, new_link_down = false;
+	int fd;
+
+	assert_int_equal(nl_watch_open(&w, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE,
+				       1 << 20), 0);
+	fd = mnl_socket_get_fd(w.sock);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 1400, true), 0);
+	assert_int_equal(nl_addr_add(&e->nl, e->ifindex, &a4, NULL), 0);
+	assert_int_equal(nl_route_add(&e->nl, e->ifindex, &r4, 0), 0);
+	assert_int_equal(nl_route_del(&e->nl, e->ifindex, &r4, 0), 0);
+	assert_int_equal(nl_addr_del(&e->nl, e->ifindex, &a4, NULL), 0);
+	assert_int_equal(nl_link_set(&e->nl, e->ifindex, 0, false), 0);
+	for (int rounds = 0; rounds < 50 && !(del_addr && del_route && new_link_down); rounds++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		const struct nlmsghdr *nlh;
+
+		if (n < 0) {
+			assert_int_equal(errno, EAGAIN);
+			wait_fd(fd);
+			continue;
+		}
+		for (nlh = (const void *)buf; mnl_nlmsg_ok(nlh, (int)n); nlh = mnl_nlmsg_next(nlh, (int *)&n)) {
+			struct nl_addr_info ai;
+			struct nl_route_info ri;
+			struct nl_link_info li;
+
+			if (nlh->nlmsg_type == RTM_DELADDR && nl_parse_addr(nlh, &ai) == 0 &&
+			    ai.ifindex == e->ifindex && ai.prefixlen == 24)
+				del_addr = true;
+			if (nlh->nlmsg_type == RTM_DELROUTE && nl_parse_route(nlh, &ri) == 0 &&
+			    ri.oif == e->ifindex && ri.dst_len == 16)
+				del_route = true;
+			if (nlh->nlmsg_type == RTM_NEWLINK && nl_parse_link(nlh, &li) == 0 &&
+			    li.ifindex == e->ifindex && !(li.flags & IFF_UP))
+				new_link_down = true;
+		}
+	}
+	assert_true(del_addr);
+	assert_true(del_route);
+	assert_true(new_link_down);
+	nl_close(&w);
+}
+
 static uint16_t csum(const uint8_t *d, size_t len)
 {
 	uint32_t s = 0;
@@ -904,6 +1010,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_link_set_carrier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addresses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_dump_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tun_io, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gre_sockets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_delete, setup, teardown),

@@ -753,8 +753,150 @@ static void test_parse_link(void **state)
 	assert_int_equal(li.stats.tx_carrier_errors, 1017);
 	assert_int_equal(li.stats.tx_window_errors, 1020);
 
+	/* A notification of a link that is gone parses too. */
 	nlh->nlmsg_type = RTM_DELLINK;
+	assert_int_equal(nl_parse_link(nlh, &li), 0);
+	assert_int_equal(li.ifindex, 17);
+	nlh->nlmsg_type = RTM_GETLINK;
 	assert_int_equal(nl_parse_link(nlh, &li), -EINVAL);
+}
+
+/* IFLA_ADDRESS: set by setlink, read back by the parser (a GETLINK reply
+ * carries it the same way); a gretap link is created with it. */
+static void test_link_mac(void **state)
+{
+	static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	BUF_ALIGNED(buf);
+	struct nl_link_attrs a = NL_LINK_ATTRS_NONE;
+	struct nl_link_info li;
+	struct nl_gre_params gp;
+	struct attrs at;
+	size_t len;
+
+	(void)state;
+	a.mac = mac;
+	len = nl_build_setlink(buf, sizeof(buf), 5, 9, &a);
+	parse(buf, len, sizeof(struct ifinfomsg), &at);
+	assert_attr_bytes(at.tb[IFLA_ADDRESS], mac, 6);
+	assert_int_equal(nl_parse_link((struct nlmsghdr *)buf, &li), 0);
+	assert_true(li.has_hwaddr);
+	assert_memory_equal(li.hwaddr, mac, 6);
+
+	memset(&gp, 0, sizeof(gp));
+	gp.local = addr("10.0.0.1");
+	gp.remote = addr("10.0.0.2");
+	gp.tap = true;
+	gp.has_mac = true;
+	memcpy(gp.mac, mac, 6);
+	len = nl_build_gre_link(buf, sizeof(buf), NLM_F_REQUEST | NLM_F_CREATE, 1, 0, "gtap1", 0, &gp);
+	parse(buf, len, sizeof(struct ifinfomsg), &at);
+	assert_attr_bytes(at.tb[IFLA_ADDRESS], mac, 6);
+	gp.tap = false;     /* an L3 link has no MAC */
+	len = nl_build_gre_link(buf, sizeof(buf), NLM_F_REQUEST | NLM_F_CREATE, 1, 0, "gre1", 0, &gp);
+	parse(buf, len, sizeof(struct ifinfomsg), &at);
+	assert_null(at.tb[IFLA_ADDRESS]);
+}
+
+/* Address notifications: what nl_build_addr sends comes back parsed. */
+static void test_parse_addr(void **state)
+{
+	BUF_ALIGNED(buf);
+	struct ip_prefix a4 = prefix("11.1.1.1", 30), a6 = prefix("fd13::1", 64);
+	struct ip_addr peer = addr("11.1.1.2");
+	struct nl_addr_info ai;
+	size_t len;
+
+	(void)state;
+	len = nl_build_addr(buf, sizeof(buf), RTM_DELADDR, 0, 0, 7, &a4, &peer);
+	assert_true(len > 0);
+	assert_int_equal(nl_parse_addr((struct nlmsghdr *)buf, &ai), 0);
+	assert_int_equal(ai.ifindex, 7);
+	assert_int_equal(ai.prefixlen, 30);
+	assert_int_equal(ai.local.family, AF_INET);
+	assert_memory_equal(ai.local.u.bytes, a4.addr.u.bytes, 4);
+	assert_memory_equal(ai.address.u.bytes, peer.u.bytes, 4);
+
+	len = nl_build_addr(buf, sizeof(buf), RTM_NEWADDR, 0, 0, 8, &a6, NULL);
+	assert_int_equal(nl_parse_addr((struct nlmsghdr *)buf, &ai), 0);
+	assert_int_equal(ai.ifindex, 8);
+	assert_int_equal(ai.prefixlen, 64);
+	assert_int_equal(ai.local.family, AF_INET6);
+	assert_memory_equal(ai.local.u.bytes, a6.addr.u.bytes, 16);
+
+	/* IPv6 notifications carry IFA_ADDRESS only: it is the local one. */
+	{
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct ifaddrmsg *ifa;
+
+		nlh->nlmsg_type = RTM_NEWADDR;
+		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+		ifa->ifa_family = AF_INET6;
+		ifa->ifa_prefixlen = 64;
+		ifa->ifa_index = 3;
+		mnl_attr_put(nlh, IFA_ADDRESS, 16, a6.addr.u.bytes);
+		assert_int_equal(nl_parse_addr(nlh, &ai), 0);
+		assert_memory_equal(ai.local.u.bytes, a6.addr.u.bytes, 16);
+		ifa->ifa_family = AF_PACKET;
+		assert_int_equal(nl_parse_addr(nlh, &ai), -EINVAL);
+		nlh->nlmsg_type = RTM_NEWROUTE;
+		assert_int_equal(nl_parse_addr(nlh, &ai), -EINVAL);
+	}
+}
+
+/* Route notifications, the dump by link and the lookup. */
+static void test_parse_route(void **state)
+{
+	BUF_ALIGNED(buf);
+	struct ip_prefix r4 = prefix("192.168.9.0", 24), def6 = prefix("::", 0);
+	struct nl_route_info ri;
+	struct rtmsg *rtm;
+	struct attrs at;
+	size_t len;
+
+	(void)state;
+	len = nl_build_route(buf, sizeof(buf), RTM_DELROUTE, 0, 0, 12, &r4, 200);
+	assert_true(len > 0);
+	assert_int_equal(nl_parse_route((struct nlmsghdr *)buf, &ri), 0);
+	assert_int_equal(ri.dst.family, AF_INET);
+	assert_int_equal(ri.dst_len, 24);
+	assert_memory_equal(ri.dst.u.bytes, r4.addr.u.bytes, 4);
+	assert_int_equal(ri.oif, 12);
+	assert_int_equal(ri.table, RT_TABLE_MAIN);
+	assert_int_equal(ri.priority, 200);
+	assert_int_equal(ri.type, RTN_UNICAST);
+	assert_int_equal(ri.protocol, RTPROT_STATIC);
+	assert_false(ri.multipath);
+
+	len = nl_build_route(buf, sizeof(buf), RTM_NEWROUTE, 0, 0, 4, &def6, 0);
+	assert_int_equal(nl_parse_route((struct nlmsghdr *)buf, &ri), 0);
+	assert_int_equal(ri.dst.family, AF_INET6);
+	assert_int_equal(ri.dst_len, 0);
+	assert_int_equal(ri.oif, 4);
+
+	rtm = mnl_nlmsg_get_payload((struct nlmsghdr *)buf);
+	rtm->rtm_dst_len = 129;
+	assert_int_equal(nl_parse_route((struct nlmsghdr *)buf, &ri), -EINVAL);
+
+	len = nl_build_route_dump(buf, sizeof(buf), 3, AF_INET6, 9);
+	parse(buf, len, sizeof(struct rtmsg), &at);
+	assert_int_equal(((struct nlmsghdr *)buf)->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	rtm = mnl_nlmsg_get_payload((struct nlmsghdr *)buf);
+	assert_int_equal(rtm->rtm_family, AF_INET6);
+	assert_int_equal(rtm->rtm_table, RT_TABLE_MAIN);
+	assert_int_equal(rtm->rtm_dst_len, 0);
+	assert_attr_u32(at.tb[RTA_OIF], 9);
+	assert_int_equal(nl_build_route_dump(buf, sizeof(buf), 3, AF_PACKET, 9), 0);
+
+	{
+		struct ip_addr a = addr("192.168.9.0");
+
+		len = nl_build_route_lookup(buf, sizeof(buf), 4, &a);
+		parse(buf, len, sizeof(struct rtmsg), &at);
+		rtm = mnl_nlmsg_get_payload((struct nlmsghdr *)buf);
+		assert_int_equal(rtm->rtm_dst_len, 32);   /* strict checking: a full length */
+		assert_true(rtm->rtm_flags & RTM_F_FIB_MATCH);
+		assert_attr_bytes(at.tb[RTA_DST], a.u.bytes, 4);
+	}
 }
 
 /* The request functions refuse a closed context without touching memory. */
@@ -806,6 +948,9 @@ int main(void)
 		cmocka_unit_test(test_setlink),
 		cmocka_unit_test(test_tc_drop),
 		cmocka_unit_test(test_parse_link),
+		cmocka_unit_test(test_link_mac),
+		cmocka_unit_test(test_parse_addr),
+		cmocka_unit_test(test_parse_route),
 		cmocka_unit_test(test_closed_ctx),
 	};
 

@@ -25,8 +25,11 @@
 # User path (the VM's gresecd with datapath "user", ip_gre now loaded):
 # the ICMP sink of each tunnel, pings, 20 MB of TCP to the VM through each
 # (the VM's virtio-net does GRO: the kernel's GRE GRO merges what arrives).
-# A gresecd killed with SIGKILL leaves its kernel links; the next start
-# replaces them (they carry the alias "gresec").
+# Kept as configured: gre1 set down by the administrator stays down while
+# its peer answers, and gets its routes back when set up; deleted, it is
+# made again; gresecd's own down for a dead peer is not taken for the
+# administrator's.  A gresecd killed with SIGKILL leaves its kernel links;
+# the next start replaces them (they carry the alias "gresec").
 # Throughout both (but while gre1 is down): no ICMP or ICMPv6 destination
 # unreachable, counted by the VM's kernel and captured on the tap; as a control, without gtap1's
 # sink the VM's kernel does answer gtap1's GRE with port unreachable.
@@ -304,6 +307,8 @@ WAIT_TIMEOUT=15 check "keepalive: host's gresecd stopped: the VM's gre1 goes dow
 echo "# keepalive: down after $((SECONDS - t_stop)) s (1 s period, 2 retries)"
 check "keepalive: gre1 is administratively down (IFF_UP clear)" \
 	vm_run_quiet '[ $(( $(cat /sys/class/net/gre1/flags) & 1 )) = 0 ] && ip link show gre1 | grep -q "state DOWN"'
+sleep 0.5
+check_eq "keepalive: gresecd's own down is not taken for the administrator's" "$(vm_field gre1 admin_down)" false
 down=$(vm_run 'echo "IPv6 addresses left: $(ip -6 addr show dev gre1 | grep -c inet6), route 192.0.2.0/24: $(ip route show 192.0.2.0/24 | wc -l)"')
 echo "# measure: while gre1 is down: $down"
 kill -CONT "$GRESECD_PID"
@@ -318,6 +323,35 @@ check "keepalive: the VM's kernel path answered the host's keepalives" \
 	eval '[ "$(host_field gre1 keepalives_received)" -gt 0 ]'
 echo "# measure: ICMP unreachable the VM sent (v4 v6) while gre1 was down: $(vm_run icmp_since_mark)"
 vm_run "gs show gre1" | grep keepalive | sed 's/^/# VM: /'
+
+# ---- the kernel link kept as configured ----
+# Set down by the administrator: left down, though the peer answers; set
+# up: its addresses and routes back.  Deleted: made again, kernel link,
+# addresses and routes.
+
+vm_run_quiet 'ip link set gre1 down' || not_ok "ip link set gre1 down in the VM"
+vm_admin_down() { [ "$(vm_field gre1 admin_down)" = true ]; }
+check "admin down: gresec show says the administrator set gre1 down" wait_for vm_admin_down
+sleep 3
+check "admin down: still down 3 s later, the peer answering keepalives" \
+	vm_run_quiet '[ $(( $(cat /sys/class/net/gre1/flags) & 1 )) = 0 ]'
+vm_run_quiet 'ip link set gre1 up' || not_ok "ip link set gre1 up in the VM"
+check "admin up: gre1's route and IPv6 address are back" \
+	wait_for vm_run_quiet 'ip route show 192.0.2.0/24 | grep -q gre1 && ip -6 addr show dev gre1 | grep -q fd11::2'
+check "admin up: ping through gre1" wait_for pings "$H" 11.11.1.2 1
+idx=$(vm_run 'cat /sys/class/net/gre1/ifindex')
+cpu0=$(vm_run gs_cpu)
+vm_run_quiet 'ip link del gre1' || not_ok "ip link del gre1 in the VM"
+vm_gre1_back() { vm_run_quiet "[ -e /sys/class/net/gre1 ] && [ \"\$(cat /sys/class/net/gre1/ifindex)\" != $idx ]"; }
+check "deleted: gre1 made again (a new kernel link)" wait_for vm_gre1_back
+check "deleted: the new gre1 is gresecd's gre link" vm_run_quiet "ip -d link show gre1 | grep -q '^ *gre ' && ip -d link show gre1 | grep -q 'alias gresec'"
+check "deleted: with its addresses and routes" \
+	wait_for vm_run_quiet 'ip addr show dev gre1 | grep -q 11.11.1.2 && ip -6 addr show dev gre1 | grep -q fd11::2 && ip route show 192.0.2.0/24 | grep -q gre1'
+check "deleted: ping through gre1" wait_for pings "$H" 11.11.1.2 1
+check "deleted: IPv6 ping through gre1" wait_for pings "$H" fd11::2 1 -6
+check_eq "deleted: gresec show counts it" "$(vm_field gre1 rebuilds)" 1
+cpu1=$(vm_run gs_cpu)
+check "deleted: the VM's gresecd stayed idle ($((cpu1 - cpu0)) ticks)" test $((cpu1 - cpu0)) -lt 100
 
 # ---- a gresecd killed leaves its kernel links; the next one replaces them ----
 
@@ -373,7 +407,8 @@ check_eq "user path: this kernel sent none either" "$(($(host_unreach) - host_ma
 capture_stop
 check_eq "user path: none on the wire (tcpdump on the tap)" "$CAP_COUNT" 0
 
-# Control: without its sink, gtap1's GRE is answered with port unreachable.
+# Control: without its sink, gtap1's GRE is answered with port unreachable
+# (until gresecd's 10 s maintenance makes the sink again).
 capture_start control
 vm_run icmp_mark >/dev/null
 vm_run "ip link del gs-gtap1" >/dev/null
@@ -383,6 +418,7 @@ capture_stop quiet
 check "control: without the sink the VM's kernel answers with ICMP unreachable (${vm_unreach%% *} sent)" \
 	test "${vm_unreach%% *}" -gt 0
 check "control: ... and they are on the wire ($CAP_COUNT captured)" test "$CAP_COUNT" -gt 0
+WAIT_TIMEOUT=15 check "the deleted sink is made again" wait_for vm_run_quiet 'ip link show gs-gtap1'
 
 vm_run_quiet gs_stop || not_ok "gresecd in the VM stops"
 check "the VM's gresecd removed its sinks" vm_run_quiet '! ip link show gs-gre1 2>/dev/null && ! ip link show gs-gre6 2>/dev/null'
