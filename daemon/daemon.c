@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sodium.h>
 
 #include "crypto/keys.h"
@@ -129,6 +130,99 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 	d->cfg = *next;
 	memset(next, 0, sizeof(*next));
 	return failures ? -EIO : 0;
+}
+
+/* ---- file descriptors ---- */
+
+struct plain_group {
+	int family;
+	uint8_t local[16];
+	char device[IFNAMSIZ];
+};
+
+static int plain_group_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct plain_group));
+}
+
+/* What cfg needs at most: a TUN/TAP per tunnel, two UDP sockets per
+ * secure port (IPv4, IPv6), a raw socket per plain group, and a reserve for
+ * the rest (stdio, netlink, epoll, the control socket and its clients,
+ * the pid file, key files being read). */
+size_t gresecd_fds_needed(const struct gresec_config *cfg)
+{
+	static uint8_t port_seen[65536 / 8];
+	struct plain_group *groups;
+	size_t need = GRESECD_FD_RESERVE + cfg->n_tunnels, n_groups = 0;
+
+	memset(port_seen, 0, sizeof(port_seen));
+	groups = calloc(cfg->n_tunnels ? cfg->n_tunnels : 1, sizeof(*groups));
+	for (size_t i = 0; i < cfg->n_tunnels; i++) {
+		const struct tunnel_config *c = &cfg->tunnels[i];
+
+		if (c->mode == TUNNEL_MODE_SECURE) {
+			if (!(port_seen[c->port / 8] & (1u << (c->port % 8)))) {
+				port_seen[c->port / 8] |= (uint8_t)(1u << (c->port % 8));
+				need += 2;
+			}
+		} else if (groups) {
+			struct plain_group *g = &groups[n_groups++];
+
+			g->family = c->remote.family;
+			memcpy(g->local, c->local.u.bytes, sizeof(g->local));
+			memcpy(g->device, c->device, sizeof(g->device));
+		} else {
+			need++;
+		}
+	}
+	if (groups && n_groups) {
+		qsort(groups, n_groups, sizeof(*groups), plain_group_cmp);
+		for (size_t i = 0; i < n_groups; i++)
+			if (i == 0 || plain_group_cmp(&groups[i - 1], &groups[i]) != 0)
+				need++;
+	}
+	free(groups);
+	return need;
+}
+
+int gresecd_fd_limit(const struct gresec_config *cfg, char *msg, size_t msg_len)
+{
+	size_t need = gresecd_fds_needed(cfg);
+	struct rlimit rl;
+	char why[512];
+
+	if (msg_len)
+		msg[0] = '\0';
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		snprintf(why, sizeof(why), "%zu tunnels need up to %zu file descriptors, but the hard limit "
+			 "of open files (RLIMIT_NOFILE) is %llu: raise it (LimitNOFILE= in the systemd "
+			 "unit, ulimit -Hn where gresecd is started)", cfg->n_tunnels, need,
+			 (unsigned long long)rl.rlim_max);
+		goto refuse;
+	}
+	{
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			snprintf(why, sizeof(why), "cannot raise the limit of open files from %llu to %llu "
+				 "(%zu tunnels need up to %zu): %s", (unsigned long long)was,
+				 (unsigned long long)rl.rlim_max, cfg->n_tunnels, need, strerror(errno));
+			goto refuse;
+		}
+		log_info("raised the limit of open files from %llu to %llu: %zu tunnels need up to %zu",
+			 (unsigned long long)was, (unsigned long long)rl.rlim_cur, cfg->n_tunnels, need);
+	}
+	return 0;
+refuse:
+	log_err("%s", why);
+	if (msg_len)
+		snprintf(msg, msg_len, "%s", why);
+	return -EMFILE;
 }
 
 const char *gresecd_tunnels_str(size_t n, char *buf, size_t len)
@@ -258,6 +352,15 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len)
 		notify_send("READY=1\nSTATUS=%s; the last reload failed: configuration invalid",
 			    gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str)));
 		return -EINVAL;
+	}
+	if (gresecd_fd_limit(&next, msg, msg_len) != 0) {
+		size_t used_fd = strlen(msg);
+
+		snprintf(msg + used_fd, msg_len - used_fd, "\nthe running configuration stays in force\n");
+		conf_free(&next);
+		notify_send("READY=1\nSTATUS=%s; the last reload failed: too few file descriptors",
+			    gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str)));
+		return -EMFILE;
 	}
 	gresecd_key_digests(d, &next);
 	err = gresecd_apply_config(d, &next);

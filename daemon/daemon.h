@@ -99,6 +99,15 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len);
  * digest stays zero and tunnel creation reports the file. */
 void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg);
 
+/* File descriptors: what cfg needs at most (a TUN/TAP per tunnel, the
+ * sockets, GRESECD_FD_RESERVE for the rest), and making sure the limit
+ * allows it: the soft RLIMIT_NOFILE is raised to the hard one when short.
+ * 0, or -EMFILE with the reason logged and in msg when even the hard
+ * limit is too low (checked before anything is set up). */
+enum { GRESECD_FD_RESERVE = 64 };
+size_t gresecd_fds_needed(const struct gresec_config *cfg);
+int gresecd_fd_limit(const struct gresec_config *cfg, char *msg, size_t msg_len);
+
 /* "1 tunnel", "2 tunnels" */
 const char *gresecd_tunnels_str(size_t n, char *buf, size_t len);
 

@@ -327,6 +327,10 @@ int main(int argc, char **argv)
 		goto out_shutdown;
 	if (start_checks(&d, &cfg) != 0)
 		goto out_shutdown;
+	if (gresecd_fd_limit(&cfg, NULL, 0) != 0) {
+		log_err("not starting: too few file descriptors for the tunnels");
+		goto out_shutdown;
+	}
 	gresecd_key_digests(&d, &cfg);
 	if (gresecd_apply_config(&d, &cfg) != 0) {
 		log_err("cannot set up the tunnels of %s", config_path);
