@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <time.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sodium.h>
 
 #include "crypto/keys.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/index.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/secure.h"
@@ -66,56 +68,94 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	return 0;
 }
 
-static void tunnel_unlink(struct gresecd *d, struct tunnel *t)
+/* ---- tunnels by name ---- */
+
+static bool tunnel_name_match(const void *value, const void *key)
 {
-	for (struct tunnel **pp = &d->tunnels; *pp; pp = &(*pp)->next)
-		if (*pp == t) {
-			*pp = t->next;
-			return;
-		}
+	return strcmp(((const struct tunnel *)value)->cfg.name, key) == 0;
 }
 
-static const struct tunnel_config *config_find(const struct gresec_config *cfg, const char *name)
+static uint64_t name_hash(const struct hashtab *h, const char *name)
 {
-	for (size_t i = 0; i < cfg->n_tunnels; i++)
-		if (strcmp(cfg->tunnels[i].name, name) == 0)
-			return &cfg->tunnels[i];
-	return NULL;
+	return hashtab_hash(h, name, strlen(name));
+}
+
+struct tunnel *tunnel_find(struct gresecd *d, const char *name)
+{
+	return hashtab_find(&d->tunnels_by_name, name_hash(&d->tunnels_by_name, name),
+			    tunnel_name_match, name);
+}
+
+static void tunnel_forget(struct gresecd *d, struct tunnel *t)
+{
+	hashtab_remove(&d->tunnels_by_name, name_hash(&d->tunnels_by_name, t->cfg.name), t);
+}
+
+static bool config_name_match(const void *value, const void *key)
+{
+	return strcmp(((const struct tunnel_config *)value)->name, key) == 0;
 }
 
 /* Tunnels are applied one by one; a tunnel that fails to come up is logged
  * and left out, the others carry on (one bad peer must not take down a hub).
- * At start-up (no tunnels yet) any failure is fatal instead. */
+ * At start-up (nothing applied yet) any failure is fatal instead.
+ *
+ * The work is proportional to the number of tunnels, and only changed ones
+ * are touched: names are matched through hash tables (the running tunnels'
+ * and one made here of next's), the list is rebuilt once at the end:
+ * tunnels made now first, newest first, then the ones kept, in their order.
+ * The running tunnels keep their own copy of their settings (t->cfg), so
+ * next's tunnel array is freed once applied. */
 int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 {
-	bool starting = d->tunnels == NULL && d->cfg.tunnels == NULL;
-	struct tunnel *t, *tn;
+	bool starting = !d->configured;
+	struct tunnel *t, *tn, *kept = NULL, **kept_tail = &kept, *made = NULL;
+	struct hashtab next_names;
 	int failures = 0, err;
 
-	/* Removed tunnels first: they may free names and ports for new ones. */
-	for (t = d->tunnels; t; t = tn) {
-		tn = t->next;
-		if (!config_find(next, t->cfg.name)) {
-			log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
-			tunnel_unlink(d, t);
-			tunnel_destroy(t);
-		}
+	if (!d->tunnels_by_name.cap && !d->tunnels)
+		hashtab_init(&d->tunnels_by_name);
+	hashtab_init(&next_names);
+	if (hashtab_reserve(&next_names, next->n_tunnels) != 0 ||
+	    hashtab_reserve(&d->tunnels_by_name, next->n_tunnels) != 0) {
+		log_err("cannot apply the configuration: out of memory");
+		hashtab_free(&next_names);
+		return -ENOMEM;
 	}
+	for (size_t i = 0; i < next->n_tunnels; i++)
+		hashtab_insert(&next_names, name_hash(&next_names, next->tunnels[i].name), &next->tunnels[i]);
+
+	/* The running tunnels: unchanged ones stay as they are, changes to
+	 * interface-only settings are made in place; removed tunnels and
+	 * those that must be made anew go first, as they may free names and
+	 * ports for the new ones. */
+	for (t = d->tunnels; t; t = tn) {
+		const struct tunnel_config *c;
+
+		tn = t->next;
+		c = hashtab_find(&next_names, name_hash(&next_names, t->cfg.name), config_name_match,
+				 t->cfg.name);
+		if (c && conf_tunnel_equal(&t->cfg, c)) {
+			t->cfg.line = c->line;
+		} else if (!c || tunnel_update(t, c) != 0) {
+			if (c)
+				log_info("tunnel \"%s\": changed, recreating it", c->name);
+			else
+				log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
+			tunnel_forget(d, t);
+			tunnel_destroy(t);
+			continue;
+		}
+		t->next = NULL;
+		*kept_tail = t;
+		kept_tail = &t->next;
+	}
+	/* Then the new ones, in the file's order. */
 	for (size_t i = 0; i < next->n_tunnels; i++) {
 		const struct tunnel_config *c = &next->tunnels[i];
 
-		t = tunnel_find(d, c->name);
-		if (t) {
-			if (conf_tunnel_equal(&t->cfg, c)) {
-				t->cfg.line = c->line;
-				continue;
-			}
-			if (tunnel_update(t, c) == 0)
-				continue;
-			log_info("tunnel \"%s\": changed, recreating it", c->name);
-			tunnel_unlink(d, t);
-			tunnel_destroy(t);
-		}
+		if (tunnel_find(d, c->name))
+			continue;
 		err = tunnel_create(d, c, &t);
 		if (err) {
 			failures++;
@@ -123,12 +163,25 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 				break;
 			continue;
 		}
-		t->next = d->tunnels;
-		d->tunnels = t;
+		hashtab_insert(&d->tunnels_by_name, name_hash(&d->tunnels_by_name, t->cfg.name), t);
+		t->next = made;
+		made = t;
 	}
+	hashtab_free(&next_names);
+	/* The list: the tunnels made now, newest first, then the kept ones. */
+	if (made) {
+		for (t = made; t->next; t = t->next)
+			;
+		t->next = kept;
+		kept = made;
+	}
+	d->tunnels = kept;
 	conf_free(&d->cfg);
 	d->cfg = *next;
+	free(d->cfg.tunnels);
+	d->cfg.tunnels = NULL;
 	memset(next, 0, sizeof(*next));
+	d->configured = true;
 	return failures ? -EIO : 0;
 }
 
@@ -231,21 +284,102 @@ const char *gresecd_tunnels_str(size_t n, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- key files: a reload notices rewritten ones ---- */
+/* ---- key files: a reload notices rewritten ones ----
+ * A tunnel's digest is a keyed hash of its key files' digests, each a
+ * keyed hash of the decoded key (a random key per process).  A file is read
+ * again only when stat() says it may have changed (device, inode, size,
+ * modification and change times: a rewrite, a rename over it, a chmod or
+ * chown all change one of them), and once per reload however many tunnels
+ * name it: a hub's 4096 tunnels with one private key cost one stat(). */
+
+struct key_file {
+	char *path;
+	struct stat st;
+	bool ok;
+	unsigned gen;                   /* the last reload that looked at it */
+	uint8_t digest[CONF_KEY_LEN];
+	struct key_file *next;
+};
 
 static uint8_t digest_key[crypto_generichash_KEYBYTES];
 static bool digest_key_made;
 
-static int digest_key_file(const char *path, uid_t owner, crypto_generichash_state *st)
+static bool key_file_match(const void *value, const void *key)
 {
+	return strcmp(((const struct key_file *)value)->path, key) == 0;
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+	       a->st_mode == b->st_mode && a->st_uid == b->st_uid;
+}
+
+/* The digest of the key in path, read again only when it changed. */
+static const uint8_t *key_file_digest(struct gresecd *d, const char *path)
+{
+	uint64_t h = hashtab_hash(&d->key_files, path, strlen(path));
+	struct key_file *kf = hashtab_find(&d->key_files, h, key_file_match, path);
 	uint8_t key[KEYS_LEN];
 	char err[PATH_MAX + 128];
+	struct stat st;
 
-	if (keys_load_file_owned(path, key, owner, err, sizeof(err)) != 0)
-		return -1;
-	crypto_generichash_update(st, key, sizeof(key));
+	if (!kf) {
+		kf = calloc(1, sizeof(*kf));
+		if (!kf || !(kf->path = strdup(path)) || hashtab_insert(&d->key_files, h, kf) != 0) {
+			if (kf)
+				free(kf->path);
+			free(kf);
+			return NULL;
+		}
+		kf->next = d->key_file_list;
+		d->key_file_list = kf;
+	} else if (kf->gen == d->key_file_gen) {
+		return kf->ok ? kf->digest : NULL;
+	}
+	kf->gen = d->key_file_gen;
+	if (lstat(path, &st) != 0) {
+		kf->ok = false;
+		return NULL;
+	}
+	if (kf->ok && same_file_state(&st, &kf->st))
+		return kf->digest;
+	kf->ok = false;
+	if (keys_load_file_owned(path, key, d->key_owner, err, sizeof(err)) != 0)
+		return NULL;
+	crypto_generichash(kf->digest, sizeof(kf->digest), key, sizeof(key), digest_key,
+			   sizeof(digest_key));
 	sodium_memzero(key, sizeof(key));
-	return 0;
+	kf->st = st;
+	kf->ok = true;
+	return kf->digest;
+}
+
+/* Files no tunnel named in this round are forgotten. */
+static void key_files_sweep(struct gresecd *d)
+{
+	for (struct key_file **pp = &d->key_file_list; *pp;) {
+		struct key_file *kf = *pp;
+
+		if (kf->gen == d->key_file_gen) {
+			pp = &kf->next;
+			continue;
+		}
+		*pp = kf->next;
+		hashtab_remove(&d->key_files, hashtab_hash(&d->key_files, kf->path, strlen(kf->path)), kf);
+		free(kf->path);
+		sodium_memzero(kf, sizeof(*kf));
+		free(kf);
+	}
+}
+
+static void key_files_free(struct gresecd *d)
+{
+	d->key_file_gen++;
+	key_files_sweep(d);
+	hashtab_free(&d->key_files);
 }
 
 void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg)
@@ -254,20 +388,27 @@ void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg)
 		randombytes_buf(digest_key, sizeof(digest_key));
 		digest_key_made = true;
 	}
+	if (!d->key_files.cap && !d->key_file_list)
+		hashtab_init(&d->key_files);
+	d->key_file_gen++;
 	for (size_t i = 0; i < cfg->n_tunnels; i++) {
 		struct tunnel_config *c = &cfg->tunnels[i];
 		const struct tunnel *running;
+		const uint8_t *priv, *psk = NULL;
 		crypto_generichash_state st;
-		bool ok;
 
 		if (c->mode != TUNNEL_MODE_SECURE)
 			continue;
-		crypto_generichash_init(&st, digest_key, sizeof(digest_key), sizeof(c->key_digest));
-		ok = digest_key_file(c->private_key_file, d->key_owner, &st) == 0 &&
-		     (!c->preshared_key_file[0] ||
-		      digest_key_file(c->preshared_key_file, d->key_owner, &st) == 0);
-		if (ok) {
+		priv = key_file_digest(d, c->private_key_file);
+		if (c->preshared_key_file[0])
+			psk = key_file_digest(d, c->preshared_key_file);
+		if (priv && (psk || !c->preshared_key_file[0])) {
+			crypto_generichash_init(&st, digest_key, sizeof(digest_key), sizeof(c->key_digest));
+			crypto_generichash_update(&st, priv, CONF_KEY_LEN);
+			if (psk)
+				crypto_generichash_update(&st, psk, CONF_KEY_LEN);
 			crypto_generichash_final(&st, c->key_digest, sizeof(c->key_digest));
+			sodium_memzero(&st, sizeof(st));
 		} else {
 			memset(c->key_digest, 0, sizeof(c->key_digest));
 			running = tunnel_find(d, c->name);
@@ -279,8 +420,8 @@ void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg)
 					 c->name);
 			}
 		}
-		sodium_memzero(&st, sizeof(st));
 	}
+	key_files_sweep(d);
 }
 
 struct reload_report {
@@ -400,6 +541,9 @@ void gresecd_shutdown(struct gresecd *d)
 		tunnel_destroy(t);
 	}
 	d->tunnels = NULL;
+	hashtab_free(&d->tunnels_by_name);
+	key_files_free(d);
+	secure_index_free(d);
 	control_close(d);
 	conf_free(&d->cfg);
 	nl_close(&d->nl);

@@ -13,17 +13,24 @@
 #include <sys/types.h>
 
 #include "conf/config.h"
+#include "daemon/hashtab.h"
+#include "daemon/secmem.h"
 #include "tunnel/netlink.h"
 #include "tunnel/pkt.h"
 #include "tunnel/sock.h"
 
 struct tunnel;
 struct secure_port;
+struct key_file;
 
 enum { RX_BATCH = 32, TX_BATCH = 128 };
 
 /* A raw GRE socket shared by the plain tunnels with the same family, local
- * address and device; packets are demultiplexed by source and key. */
+ * address and device; packets are demultiplexed by source and key
+ * (daemon/plain.c).  Invariants: every plain tunnel of the socket is in
+ * by_key under (its remote, its ikey or none), and on the tunnel list of
+ * the struct plain_src of its remote, which is in by_src and on sources;
+ * a plain_src with no tunnel is freed. */
 struct gre_socket {
 	struct gresecd *d;
 	int fd;
@@ -31,6 +38,9 @@ struct gre_socket {
 	struct ip_addr local;
 	char device[IFNAMSIZ];
 	unsigned refs;
+	struct hashtab by_key;       /* (remote, key) -> tunnel */
+	struct hashtab by_src;       /* remote -> struct plain_src */
+	struct plain_src *sources;
 	uint64_t unknown_source;     /* packets no tunnel claimed */
 	ev_io watcher;
 	struct gre_socket *next;
@@ -45,10 +55,20 @@ struct gresecd {
 	char pid_path[PATH_MAX];       /* "" = from the config */
 	struct nl_ctx nl;
 	struct tunnel *tunnels;
+	/* Invariant: every tunnel on the list is in tunnels_by_name under its
+	 * cfg.name, and nothing else is (daemon.c links and unlinks both). */
+	struct hashtab tunnels_by_name;
+	bool configured;               /* the first configuration was applied */
+	/* Key files read for the key digests, by path: re-read only when
+	 * stat() says they changed (daemon.c). */
+	struct hashtab key_files;
+	struct key_file *key_file_list;
+	unsigned key_file_gen;
 	struct gre_socket *gre_sockets;
 	struct secure_port *secure_ports;
 	struct control *control;
-	struct secure_index *index;    /* receiver index -> peer, secure mode */
+	struct secure_index *index;    /* receiver index -> peer, secure mode (index.h) */
+	struct secmem secrets;         /* the peers' secrets (peer.c) */
 
 	/* One batch of buffers, allocated once: the data path never allocates. */
 	struct pkt *rx_pkts[RX_BATCH];

@@ -82,10 +82,10 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	gresecd_reload(d, msg, sizeof(msg));
 }
 
-static bool any_plain(const struct gresec_config *cfg)
+static bool any_plain(const struct gresecd *d)
 {
-	for (size_t i = 0; i < cfg->n_tunnels; i++)
-		if (cfg->tunnels[i].mode == TUNNEL_MODE_PLAIN)
+	for (const struct tunnel *t = d->tunnels; t; t = t->next)
+		if (t->cfg.mode == TUNNEL_MODE_PLAIN)
 			return true;
 	return false;
 }
@@ -340,7 +340,7 @@ int main(int argc, char **argv)
 		/* The run directory, pid file and socket stay root's: nothing to
 		 * hand over.  At exit the daemon user may not remove them; the
 		 * next start or the init script's stop does (rundir_remove). */
-		if (privdrop_to(d.cfg.daemon.user, d.cfg.daemon.group, any_plain(&d.cfg)) != 0) {
+		if (privdrop_to(d.cfg.daemon.user, d.cfg.daemon.group, any_plain(&d)) != 0) {
 			log_err("refusing to run with privileges that could not be dropped");
 			goto out_shutdown;
 		}

@@ -29,7 +29,12 @@ int secure_start(struct tunnel *t)
 		peer_free(peer);
 		return err;
 	}
-	secure_port_add_peer(peer->port, peer);
+	if ((err = secure_port_add_peer(peer->port, peer)) != 0) {
+		log_err("tunnel \"%s\": cannot join UDP port %u: %s", c->name, c->port, strerror(-err));
+		secure_port_put(t->d, peer->port);
+		peer_free(peer);
+		return err;
+	}
 	t->peer = peer;
 	/* The link carries nothing until a handshake proves the peer: carrier
 	 * off, so routing daemons do not count on it yet.  Start the handshake

@@ -138,6 +138,14 @@ void show_json(struct gresecd *d, const char *name, FILE *out)
 	bool first = true;
 
 	fputs("{\"version\":1,\"tunnels\":[", out);
+	if (name) {
+		const struct tunnel *t = tunnel_find(d, name);
+
+		if (t)
+			show_one_json(t, out);
+		fputs("]}\n", out);
+		return;
+	}
 	for (const struct tunnel *t = d->tunnels; t; t = t->next) {
 		if (name && strcmp(name, t->cfg.name) != 0)
 			continue;
@@ -235,6 +243,15 @@ void show_text(struct gresecd *d, const char *name, FILE *out)
 {
 	bool first = true;
 
+	if (name) {
+		const struct tunnel *t = tunnel_find(d, name);
+
+		if (t)
+			show_one_text(t, out);
+		else
+			fputs("no tunnels\n", out);
+		return;
+	}
 	for (const struct tunnel *t = d->tunnels; t; t = t->next) {
 		if (name && strcmp(name, t->cfg.name) != 0)
 			continue;

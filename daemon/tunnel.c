@@ -45,14 +45,6 @@ const char *drop_reason_name(enum drop_reason r)
 	return (unsigned)r < DROP_REASON_MAX ? names[r] : "unknown";
 }
 
-struct tunnel *tunnel_find(struct gresecd *d, const char *name)
-{
-	for (struct tunnel *t = d->tunnels; t; t = t->next)
-		if (strcmp(t->cfg.name, name) == 0)
-			return t;
-	return NULL;
-}
-
 static void gre_params_from_config(struct tunnel *t)
 {
 	const struct tunnel_config *c = &t->cfg;

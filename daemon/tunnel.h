@@ -16,6 +16,7 @@
 
 struct gresecd;
 struct gre_socket;
+struct plain_src;
 struct secure_peer;
 
 /* Drop reasons besides the GRE codec's own (enum gre_result). */
@@ -71,6 +72,9 @@ struct tunnel {
 	bool has_remote;
 
 	struct gre_socket *gre_sock; /* plain mode */
+	/* plain: the tunnels of gre_sock with the same remote (plain.c) */
+	struct plain_src *psrc;
+	struct tunnel *src_next, *src_prev;
 	struct secure_peer *peer;    /* secure mode */
 
 	/* plain-mode GRE keepalives (Cisco-compatible) */
@@ -89,6 +93,7 @@ void tunnel_destroy(struct tunnel *t);
 /* Apply changes that do not need a new interface; -EAGAIN if it must be recreated. */
 int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg);
 
+/* The running tunnel of that name, or NULL (daemon/daemon.c: a hash table). */
 struct tunnel *tunnel_find(struct gresecd *d, const char *name);
 
 /* Deliver a decapsulated GRE packet (p holds the GRE header on).
