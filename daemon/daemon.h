@@ -128,6 +128,10 @@ enum { GRESECD_FD_RESERVE = 64 };
 size_t gresecd_fds_needed(const struct gresec_config *cfg);
 int gresecd_fd_limit(const struct gresec_config *cfg, char *msg, size_t msg_len);
 
+/* Close n TUN/TAP descriptors, several at a time (each unregisters an
+ * interface, and the kernel waits a grace period for each). */
+void gresecd_close_fds(const int *fds, size_t n);
+
 /* "1 tunnel", "2 tunnels" */
 const char *gresecd_tunnels_str(size_t n, char *buf, size_t len);
 

@@ -303,21 +303,31 @@ fail:
 	return err;
 }
 
-void tunnel_destroy(struct tunnel *t)
+int tunnel_release(struct tunnel *t)
 {
+	int fd;
+
 	if (!t)
-		return;
+		return -1;
 	ev_io_stop(t->d->loop, &t->tun_watcher);
 	if (t->cfg.mode == TUNNEL_MODE_PLAIN)
 		plain_stop(t);
 	else
 		secure_stop(t);
-	/* A non-persistent TUN/TAP disappears with its last fd, and with it every
-	 * address and route the daemon put on it. */
-	if (t->tun_fd >= 0)
-		close(t->tun_fd);
+	fd = t->tun_fd;
 	log_info("tunnel \"%s\": interface %s removed", t->cfg.name, t->ifname);
 	free(t);
+	return fd;
+}
+
+void tunnel_destroy(struct tunnel *t)
+{
+	int fd = tunnel_release(t);
+
+	/* A non-persistent TUN/TAP disappears with its last fd, and with it every
+	 * address and route the daemon put on it. */
+	if (fd >= 0)
+		close(fd);
 }
 
 static bool prefix_in(const struct ip_prefix *p, const struct ip_prefix *set, size_t n)

@@ -90,6 +90,9 @@ struct tunnel {
 int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out);
 /* Remove what tunnel_create added (addresses and routes go with the interface). */
 void tunnel_destroy(struct tunnel *t);
+/* The same, except that the TUN/TAP descriptor is returned (or -1), not
+ * closed: the interface goes when it is closed (gresecd_close_fds()). */
+int tunnel_release(struct tunnel *t);
 /* Apply changes that do not need a new interface; -EAGAIN if it must be recreated. */
 int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg);
 
