@@ -14,7 +14,8 @@
 # seconds, by design a wake-up per tunnel).
 #
 # For each N in SCALE_N (default "256 1024 4096"): the spoke daemon is started
-# first, then the hub, and it measures on the hub:
+# first (and its interfaces left to settle: no IPv6 address tentative), then
+# the hub, and it measures on the hub:
 #   start      seconds from exec to the first answer on the control socket
 #              (all tunnels set up: the loop runs only after that)
 #   estab      seconds from exec until `gresec show --json` lists every secure
@@ -254,6 +255,15 @@ for N in $SCALE_N; do
 	start_timed "$SPK" "$SC" || { echo "# scale: the spoke daemon did not start"; tail -5 "$(conf_log "$SC")"; continue; }
 	PID_S=$PID_STARTED
 	echo "# spoke daemon up in $START_S s"
+	# The spokes stand for other machines: let their namespace's kernel
+	# finish bringing N interfaces up (IPv6 duplicate address detection
+	# takes the rtnl lock the hub's start needs) before the hub starts.
+	settle_end=$((SECONDS + 60))
+	while [ -n "$(ip -n "$SPK" -6 addr show tentative 2>/dev/null | head -1)" ] &&
+		[ "$SECONDS" -lt "$settle_end" ]; do
+		sleep 0.5
+	done
+	sleep 2
 	start_timed "$HUB" "$HC"
 	start=$START_S PID_H=$PID_STARTED
 	record "$N" start "$start"

@@ -279,6 +279,12 @@ int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tun
 		log_err("tunnel \"%s\": interface %s vanished: %s", cfg->name, t->ifname, strerror(errno));
 		goto fail;
 	}
+	/* A secure tunnel's carrier stays off until a handshake proves the
+	 * peer (secure_start): turned off before the link goes up, that is
+	 * no event for the kernel, where turning it off on an up link makes
+	 * it walk its IPv6 routes (a cost that grows with the interfaces). */
+	if (cfg->mode == TUNNEL_MODE_SECURE && tun_set_carrier(t->tun_fd, false) == 0)
+		t->carrier = false;
 	if ((err = tunnel_configure_link(t)))
 		goto fail;
 
