@@ -8,7 +8,8 @@
 #   veth0 10.0.0.1/24 ───────────────────────────────── veth0 10.0.0.2/24
 #
 # Tunnel k: hub side 10.64.(k/256).(k%256)/32, spoke side 10.65.(k/256).(k%256)/32
-# (the unnumbered form, point-to-point).  Secure tunnels come first
+# (the unnumbered form, point-to-point).  Both namespaces forward (IPv4 and
+# IPv6), as routers do.  Secure tunnels come first
 # (k < N/2), then plain ones.  No persistent keepalives unless
 # SCALE_KEEPALIVE=S (then every secure tunnel of the hub sends one every S
 # seconds, by design a wake-up per tunnel).
@@ -81,6 +82,13 @@ setup_test
 HUB=$(ns_name hub)
 SPK=$(ns_name spk)
 make_pair "$HUB" "$SPK" || cannot_run "the veth pair between two namespaces does not work"
+# Both ends are routers, as a hub and its branches are: IPv6 forwarding on
+# (a router sends no router solicitations, which a host repeats on every
+# interface with a backoff up to an hour: traffic through every tunnel).
+for ns in "$HUB" "$SPK"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.ipv6.conf.default.forwarding=1
+done
 RESULTS=$TMPD/results.tsv
 : >"$RESULTS"
 

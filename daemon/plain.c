@@ -40,11 +40,13 @@ struct plain_src {
 	struct plain_src *prev, *next;
 };
 
-/* What the tables hash: address family and bytes, then the key. */
+/* What the tables hash: address family and bytes (all by_src hashes),
+ * then the key (by_key hashes the whole). */
 struct demux_key {
 	uint8_t family;
-	uint8_t has_key;
 	uint8_t addr[16];
+	uint8_t has_key;
+	uint8_t pad[2];
 	uint32_t key;
 };
 
@@ -80,7 +82,7 @@ static uint64_t hash_full(const struct hashtab *h, const struct demux_key *k)
 /* The source alone: the key fields are left out. */
 static uint64_t hash_src(const struct hashtab *h, const struct demux_key *k)
 {
-	return hashtab_hash(h, k, offsetof(struct demux_key, addr) + sizeof(k->addr));
+	return hashtab_hash(h, k, offsetof(struct demux_key, has_key));
 }
 
 static bool tunnel_key_match(const void *value, const void *key)

@@ -23,7 +23,8 @@
 
 enum {
 	/* mac1-valid handshake messages per second on a port above which it
-	 * is under load: mac2 (a cookie) is then required. */
+	 * is under load, plus two per peer of the port (port_load_threshold):
+	 * mac2 (a cookie) is then required. */
 	UNDER_LOAD_HANDSHAKES = 64,
 	/* Cookie replies per second on a port: a flood of valid-mac1
 	 * messages would otherwise cost a reply each and crowd the data out
@@ -34,10 +35,6 @@ enum {
 
 /* ---- load of the handshake path ---- */
 
-/* Under load while this window has seen UNDER_LOAD_HANDSHAKES mac1-valid
- * handshake messages, and for a second after (WireGuard's last_under_load).
- * Messages whose mac1 fails cost one keyed hash and never count, so
- * garbage cannot put a port under load. */
 /* The threshold grows with the peers of the port: every peer may complete
  * a handshake in each direction within a second (a hub and its spokes
  * restarting together) before cookies are demanded, and a hub's rekeys
@@ -48,6 +45,10 @@ static unsigned port_load_threshold(const struct secure_port *sp)
 	return UNDER_LOAD_HANDSHAKES + 2 * sp->n_peers;
 }
 
+/* Under load while this window has seen that many mac1-valid
+ * handshake messages, and for a second after (WireGuard's last_under_load).
+ * Messages whose mac1 fails cost one keyed hash and never count, so
+ * garbage cannot put a port under load. */
 static bool port_under_load(struct secure_port *sp, uint64_t now)
 {
 	if (now - sp->load_window_start >= LOAD_WINDOW_NS) {

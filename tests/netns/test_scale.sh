@@ -158,6 +158,24 @@ ns_after=$("$PY" -c 'import json, sys
 print(sum(t["drops"]["no_session"] for t in json.load(open(sys.argv[1]))["tunnels"]))' "$TMPD/hub.json")
 check_eq "a data message with an unknown receiver index: no_session +1 on the hub" "$((ns_after - ns_before))" 1
 
+# GRE from the plain tunnels' peer with a key none of them has: counted
+# as a key mismatch on one of them (the tunnels of that source), as
+# unknown_source only from a stranger.
+gre_drops() { "$PY" -c 'import json, sys
+print(sum(t["drops"].get(sys.argv[2], 0) for t in json.load(open(sys.argv[1]))["tunnels"]))' "$TMPD/hub.json" "$1"; }
+hub_json
+km_before=$(gre_drops key_mismatch) us_before=$(gre_drops unknown_source)
+ip netns exec "$S" "$PY" -c '
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+inner = bytes.fromhex("4500001c0000000040010000") + socket.inet_aton("10.65.1.1") + socket.inet_aton("10.64.1.1") + bytes(8)
+s.sendto(struct.pack("!HHI", 0x2000, 0x0800, 999999) + inner, ("10.0.0.1", 0))
+'
+sleep 0.5
+hub_json
+check_eq "GRE with a key no tunnel has: key_mismatch +1 on the hub" "$(( $(gre_drops key_mismatch) - km_before ))" 1
+check_eq "... and no unknown_source" "$(( $(gre_drops unknown_source) - us_before ))" 0
+
 # A no-op reload touches nothing: no tunnel updated, recreated or removed,
 # every session stays.
 touched() { grep -c -e 'updated in place' -e 'recreating' -e 'removed from the configuration' "$LOG_H"; }
