@@ -59,6 +59,7 @@ struct gresecd {
 	 * cfg.name, and nothing else is (daemon.c links and unlinks both). */
 	struct hashtab tunnels_by_name;
 	bool configured;               /* the first configuration was applied */
+	unsigned start_initiations;    /* secure tunnels set up at start (their first initiations are paced) */
 	/* Key files read for the key digests, by path: re-read only when
 	 * stat() says they changed (daemon.c). */
 	struct hashtab key_files;

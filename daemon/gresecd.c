@@ -21,6 +21,7 @@
 #include "daemon/preflight.h"
 #include "daemon/privdrop.h"
 #include "daemon/rundir.h"
+#include "daemon/secure_port.h"
 #include "daemon/tunnel.h"
 
 static void usage(FILE *out)
@@ -355,6 +356,13 @@ int main(int argc, char **argv)
 	ev_signal_start(d.loop, &d.sig_int);
 	ev_signal_start(d.loop, &d.sig_hup);
 
+	{
+		size_t stale = secure_ports_discard_backlog(&d);
+
+		if (stale)
+			log_info("dropped %zu datagrams that arrived during the start (no session "
+				 "existed yet; their senders retry)", stale);
+	}
 	gresecd_tunnels_str(d.cfg.n_tunnels, n_str, sizeof(n_str));
 	log_notice("gresecd %s started with %s from %s", PACKAGE_VERSION, n_str, d.config_path);
 	report_ready(&ready_fd, 0);

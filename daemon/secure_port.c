@@ -215,6 +215,23 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	peer_run_scheduled(sp);
 }
 
+size_t secure_ports_discard_backlog(struct gresecd *d)
+{
+	size_t n = 0;
+
+	for (struct secure_port *sp = d->secure_ports; sp; sp = sp->next)
+		for (int i = 0; i < 2; i++) {
+			int got;
+
+			if (sp->fd[i] < 0)
+				continue;
+			while ((got = sock_recv_segments(sp->fd[i], d->rx_pkts, d->rx_src, d->rx_seg,
+							 RX_BATCH)) > 0)
+				n += (size_t)got;
+		}
+	return n;
+}
+
 static void port_close_sockets(struct gresecd *d, struct secure_port *sp)
 {
 	for (int i = 0; i < 2; i++)

@@ -93,6 +93,12 @@ struct secure_peer *secure_port_peer_by_key(const struct secure_port *sp,
 /* The checker (mac1, cookies) of an identity, and of a peer's. */
 struct cookie_checker *secure_port_checker(const struct port_identity *ident);
 
+/* At the end of the start: read and drop what arrived on the ports while
+ * the tunnels were being set up (no session exists yet; peers retry their
+ * handshakes, and ours go out once the loop runs).  Returns how many
+ * receive buffers were dropped. */
+size_t secure_ports_discard_backlog(struct gresecd *d);
+
 /* The socket of the family (AF_INET / AF_INET6), or -1. */
 int secure_port_fd(const struct secure_port *sp, int family);
 
