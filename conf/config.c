@@ -47,6 +47,12 @@ struct big_note {
 	char text[48];
 };
 
+/* A problem held back until the whole file has been checked (held). */
+struct held_problem {
+	int line;
+	char *msg;
+};
+
 struct loader {
 	const char *name;
 	const char *base_dir;          /* relative paths are made absolute against it; NULL: kept */
@@ -55,6 +61,12 @@ struct loader {
 	unsigned n_errors;
 	struct big_note big[BIG_NOTES];
 	size_t n_big;
+	/* While the file is checked, problems are held here and reported
+	 * sorted by line at the end: the checks run setting by setting, then
+	 * between tunnels, and the reader wants them in the file's order. */
+	bool hold;
+	struct held_problem *held;
+	size_t n_held, cap_held;
 };
 
 /* ---- messages ---- */
@@ -82,7 +94,57 @@ static void problem(struct loader *L, int line, const char *fmt, ...)
 		snprintf(msg, sizeof(msg), "%s:%d: %s", L->name, line, body);
 	else
 		snprintf(msg, sizeof(msg), "%s: %s", L->name, body);
+	if (L->hold) {
+		if (L->n_held == L->cap_held) {
+			size_t cap = L->cap_held ? 2 * L->cap_held : 16;
+			struct held_problem *grown = realloc(L->held, cap * sizeof(*grown));
+
+			if (!grown)
+				goto now;
+			L->held = grown;
+			L->cap_held = cap;
+		}
+		L->held[L->n_held].line = line;
+		L->held[L->n_held].msg = strdup(msg);
+		if (L->held[L->n_held].msg) {
+			L->n_held++;
+			return;
+		}
+	}
+now:
 	L->report(L->report_ctx, msg);
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held_problem *x = a, *y = b;
+
+	/* By line; problems of the file as a whole (line 0) first. */
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Report what was held, in the file's order; problems of one line keep
+ * the order they were found in (the sort is made stable by hand). */
+static void report_held(struct loader *L)
+{
+	size_t i, j;
+
+	/* Insertion sort: stable, and the list is short and nearly sorted. */
+	for (i = 1; i < L->n_held; i++) {
+		struct held_problem h = L->held[i];
+
+		for (j = i; j > 0 && held_cmp(&L->held[j - 1], &h) > 0; j--)
+			L->held[j] = L->held[j - 1];
+		L->held[j] = h;
+	}
+	for (i = 0; i < L->n_held; i++) {
+		L->report(L->report_ctx, L->held[i].msg);
+		free(L->held[i].msg);
+	}
+	free(L->held);
+	L->held = NULL;
+	L->n_held = L->cap_held = 0;
+	L->hold = false;
 }
 
 /* A printable, quoted copy of an untrusted string for messages. */
@@ -210,6 +272,11 @@ const char *conf_mode_name(enum tunnel_mode m)
 const char *conf_type_name(enum tunnel_type t)
 {
 	return t == TUNNEL_TYPE_GRETAP ? "gretap" : "gre";
+}
+
+const char *conf_datapath_name(enum tunnel_datapath d)
+{
+	return d == DATAPATH_KERNEL ? "kernel" : d == DATAPATH_USER ? "user" : "auto";
 }
 
 static const char *const log_level_names[] = {
@@ -353,10 +420,11 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 	for (i = 0; i < a->n_routes && i < CONF_MAX_ROUTES; i++)
 		if (!prefix_equal(&a->routes[i], &b->routes[i]))
 			return false;
-	if (a->mtu != b->mtu || a->ttl != b->ttl ||
+	if (a->mtu != b->mtu || a->ttl != b->ttl || a->tos != b->tos || a->datapath != b->datapath ||
 	    a->has_ikey != b->has_ikey || a->has_okey != b->has_okey ||
 	    (a->has_ikey && a->ikey != b->ikey) || (a->has_okey && a->okey != b->okey) ||
 	    a->checksum != b->checksum || a->sequence != b->sequence || a->clamp_mss != b->clamp_mss ||
+	    a->has_mac != b->has_mac || (a->has_mac && memcmp(a->mac, b->mac, sizeof(a->mac)) != 0) ||
 	    a->keepalive_interval != b->keepalive_interval || a->keepalive_retries != b->keepalive_retries)
 		return false;
 	if (strcmp(a->private_key_file, b->private_key_file) ||
@@ -756,7 +824,8 @@ enum tkey {
 	K_PEER_ADDRESS, K_MTU, K_TTL, K_KEY, K_IKEY, K_OKEY, K_CHECKSUM, K_SEQUENCE, K_ROUTES,
 	K_CLAMP_MSS, K_KEEPALIVE, K_KEEPALIVE_RETRIES, K_PRIVATE_KEY_FILE, K_PEER_PUBLIC_KEY,
 	K_PRESHARED_KEY_FILE, K_PORT, K_REMOTE_PORT, K_PERSISTENT_KEEPALIVE, K_REKEY_AFTER_TIME,
-	K_REJECT_AFTER_TIME, K_KEEPALIVE_TIMEOUT, K_GRE_LOCAL, K_GRE_REMOTE,
+	K_REJECT_AFTER_TIME, K_KEEPALIVE_TIMEOUT, K_GRE_LOCAL, K_GRE_REMOTE, K_TOS, K_DATAPATH,
+	K_MAC,
 	K__COUNT
 };
 
@@ -1021,6 +1090,111 @@ static int t_ttl(struct tparse *tp, const config_setting_t *s, const char *what)
 	return 0;
 }
 
+static int t_tos(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	long long v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *str = config_setting_get_string(s);
+		struct qbuf q;
+
+		if (str && strcmp(str, "inherit") == 0) {
+			tp->t->tos = -1;
+			return 0;
+		}
+		sproblem(&tp->sc, what, sline(s), "%s is neither an integer 0..252 nor \"inherit\"",
+			 quote(&q, str ? str : ""));
+		return -1;
+	}
+	if (get_int(&tp->sc, s, what, 0, 252, &v) < 0)
+		return -1;
+	if (v & 3) {
+		/* The two low bits are ECN, which the tunnel takes from the inner packet. */
+		sproblem(&tp->sc, what, sline(s), "%lld sets ECN bits (the two low bits): give DSCP * 4, "
+			 "for example %lld", v, v & ~3LL);
+		return -1;
+	}
+	tp->t->tos = (int)v;
+	return 0;
+}
+
+static int t_datapath(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	const char *v;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (strcmp(v, "auto") == 0) {
+		tp->t->datapath = DATAPATH_AUTO;
+	} else if (strcmp(v, "kernel") == 0) {
+		tp->t->datapath = DATAPATH_KERNEL;
+	} else if (strcmp(v, "user") == 0) {
+		tp->t->datapath = DATAPATH_USER;
+	} else {
+		sproblem(&tp->sc, what, sline(s), "%s is not one of \"auto\", \"kernel\", \"user\"",
+			 quote(&q, v));
+		return -1;
+	}
+	return 0;
+}
+
+int conf_parse_mac(const char *s, uint8_t out[6])
+{
+	char sep = 0;
+
+	for (int i = 0; i < 6; i++) {
+		unsigned v = 0;
+
+		for (int j = 0; j < 2; j++) {
+			char c = *s++;
+
+			if (c >= '0' && c <= '9')
+				v = v * 16 + (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v = v * 16 + (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				v = v * 16 + (unsigned)(c - 'A' + 10);
+			else
+				return -1;
+		}
+		out[i] = (uint8_t)v;
+		if (i == 5)
+			break;
+		if (!sep && (*s == ':' || *s == '-'))
+			sep = *s;
+		if (*s++ != sep)
+			return -1;
+	}
+	return *s ? -1 : 0;
+}
+
+static int t_mac(struct tparse *tp, const config_setting_t *s, const char *what)
+{
+	static const uint8_t zero[6];
+	const char *v;
+	struct qbuf q;
+
+	if (get_string(&tp->sc, s, what, &v) < 0)
+		return -1;
+	if (conf_parse_mac(v, tp->t->mac) != 0) {
+		sproblem(&tp->sc, what, sline(s), "%s is not a MAC address (like \"02:00:5e:10:00:01\")",
+			 quote(&q, v));
+		return -1;
+	}
+	if (tp->t->mac[0] & 1) {
+		sproblem(&tp->sc, what, sline(s), "%s is a multicast address: an interface needs a unicast "
+			 "one (the lowest bit of the first byte clear, like \"02:...\")", quote(&q, v));
+		return -1;
+	}
+	if (memcmp(tp->t->mac, zero, sizeof(zero)) == 0) {
+		sproblem(&tp->sc, what, sline(s), "%s is not a usable address", quote(&q, v));
+		return -1;
+	}
+	tp->t->has_mac = true;
+	return 0;
+}
+
 static int t_key(struct tparse *tp, const config_setting_t *s, const char *what)
 {
 	uint32_t k;
@@ -1186,6 +1360,9 @@ static const struct {
 	[K_KEEPALIVE_TIMEOUT]    = { "keepalive_timeout", SECURE_ONLY, t_keepalive_timeout },
 	[K_GRE_LOCAL]            = { "gre_local", SECURE_ONLY, t_gre_local },
 	[K_GRE_REMOTE]           = { "gre_remote", SECURE_ONLY, t_gre_remote },
+	[K_TOS]                  = { "tos", PLAIN_ONLY, t_tos },
+	[K_DATAPATH]             = { "datapath", ANY_MODE, t_datapath },
+	[K_MAC]                  = { "mac", ANY_MODE, t_mac },
 };
 
 static int tkey_lookup(const char *name)
@@ -1399,6 +1576,33 @@ static void record_lines(struct tparse *tp)
 	t->lines.private_key_file = tp->line[K_PRIVATE_KEY_FILE];
 	t->lines.preshared_key_file = tp->line[K_PRESHARED_KEY_FILE];
 	t->lines.peer_public_key = tp->line[K_PEER_PUBLIC_KEY];
+	t->lines.mac = tp->line[K_MAC];
+}
+
+/* datapath = "kernel": what the kernel's GRE (ip_gre, ip6_gre) cannot do.
+ * "auto" chooses user space for these instead (daemon/datapath.c). */
+static void check_kernel_datapath(struct tparse *tp, bool secure)
+{
+	const struct tunnel_config *t = tp->t;
+	int line = tp->line[K_DATAPATH];
+
+	if (secure) {
+		sproblem(&tp->sc, "datapath", line,
+			 "\"kernel\" is for plain mode only: secure mode runs in user space "
+			 "(use \"auto\" or \"user\")");
+		return;
+	}
+	if (tp->ok[K_CLAMP_MSS] && t->clamp_mss)
+		sproblem(&tp->sc, "datapath", line,
+			 "\"kernel\" cannot clamp the MSS (clamp_mss on line %d): the kernel's GRE has no "
+			 "MSS clamping; use datapath = \"user\", or remove clamp_mss and clamp with "
+			 "nftables (docs/nftables/clamp-mss.nft)", tp->line[K_CLAMP_MSS]);
+	if (tp->ok[K_KEEPALIVE] && t->keepalive_interval > 0 && tp->ok[K_SEQUENCE] && t->sequence)
+		sproblem(&tp->sc, "datapath", line,
+			 "\"kernel\" cannot send keepalives with sequence numbers (keepalive on line %d, "
+			 "sequence on line %d): the kernel numbers the tunnel's packets itself, and "
+			 "keepalives numbered beside it would make the peer drop them; use datapath = "
+			 "\"user\", or turn sequence off", tp->line[K_KEEPALIVE], tp->line[K_SEQUENCE]);
 }
 
 /* Rules between the settings of one tunnel. */
@@ -1475,6 +1679,12 @@ static void check_tunnel(struct tparse *tp)
 		sproblem(sc, "keepalive", tp->line[K_KEEPALIVE],
 			 "GRE keepalives need an IPv4 underlay (local and remote)");
 
+	if (tp->ok[K_DATAPATH] && t->datapath == DATAPATH_KERNEL)
+		check_kernel_datapath(tp, secure);
+	if (tp->ok[K_MAC] && tp->ok[K_TYPE] && t->type != TUNNEL_TYPE_GRETAP)
+		sproblem(sc, "mac", tp->line[K_MAC], "only for type \"gretap\" (a gre link has no MAC address)");
+	else if (tp->ok[K_MAC] && !tp->line[K_TYPE])
+		sproblem(sc, "mac", tp->line[K_MAC], "only for type \"gretap\" (the type is \"gre\" by default)");
 	if (secure)
 		check_timers(tp);
 	if (secure)
@@ -2073,6 +2283,7 @@ int conf_load_string_at(const char *name, const char *text, const char *base_dir
 		.base_dir = base_dir,
 		.report = report ? report : default_report,
 		.report_ctx = report_ctx,
+		.hold = true,
 	};
 	config_t cf;
 	char *wide;
@@ -2080,13 +2291,18 @@ int conf_load_string_at(const char *name, const char *text, const char *base_dir
 	memset(out, 0, sizeof(*out));
 	if (!text) {
 		problem(&L, 0, "no text");
+		report_held(&L);
 		return -1;
 	}
-	if (refuse_include(&L, text))
+	if (refuse_include(&L, text)) {
+		report_held(&L);
 		return -1;
+	}
 	wide = widen_literals(&L, text);
-	if (!wide)
+	if (!wide) {
+		report_held(&L);
 		return -1;
+	}
 
 	config_init(&cf);
 	if (config_read_string(&cf, wide) != CONFIG_TRUE) {
@@ -2103,6 +2319,7 @@ int conf_load_string_at(const char *name, const char *text, const char *base_dir
 	}
 	config_destroy(&cf);
 	free(wide);
+	report_held(&L);
 
 	if (L.n_errors) {
 		conf_free(out);

@@ -29,6 +29,10 @@
 
 enum tunnel_mode { TUNNEL_MODE_PLAIN = 0, TUNNEL_MODE_SECURE = 1 };
 enum tunnel_type { TUNNEL_TYPE_GRE = 0, TUNNEL_TYPE_GRETAP = 1 };
+/* Who moves a plain tunnel's packets: the kernel's own GRE (ip_gre,
+ * ip6_gre) or gresecd in user space; auto: the kernel when it has GRE and
+ * the tunnel needs nothing only user space does (daemon/datapath.c). */
+enum tunnel_datapath { DATAPATH_AUTO = 0, DATAPATH_KERNEL = 1, DATAPATH_USER = 2 };
 
 enum log_level { LOG_LEVEL_ERR = 0, LOG_LEVEL_WARN, LOG_LEVEL_NOTICE, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -61,6 +65,8 @@ struct tunnel_config {
 	size_t n_peer_addresses;
 	uint32_t mtu;                      /* conf_load fills conf_default_mtu() when unset */
 	int ttl;                           /* 1..255, 0 = inherit from the inner packet */
+	int tos;                           /* outer TOS / traffic class 0..252 (DSCP << 2), -1 = inherit */
+	enum tunnel_datapath datapath;
 	bool has_ikey, has_okey;
 	uint32_t ikey, okey;
 	bool checksum;
@@ -68,6 +74,8 @@ struct tunnel_config {
 	struct ip_prefix routes[CONF_MAX_ROUTES];
 	size_t n_routes;
 	bool clamp_mss;
+	bool has_mac;                      /* gretap: mac set (else derived: daemon/tunnel.c) */
+	uint8_t mac[6];
 	uint32_t keepalive_interval;       /* plain: GRE keepalive period in s, 0 = off */
 	uint32_t keepalive_retries;        /* plain: missed keepalives before carrier down */
 
@@ -88,7 +96,7 @@ struct tunnel_config {
 	/* Source lines of settings that checks outside conf_load() (the
 	 * system checks of daemon/preflight.c) report on; 0 = absent. */
 	struct {
-		int name, local, device, private_key_file, preshared_key_file, peer_public_key;
+		int name, local, device, private_key_file, preshared_key_file, peer_public_key, mac;
 	} lines;
 	/* Not from the file: a keyed hash of the key files' contents that the
 	 * daemon fills in (all zero until then), so that a reload notices a
@@ -156,8 +164,12 @@ int conf_parse_ip_addr(const char *s, struct ip_addr *out);
 int conf_parse_prefix(const char *s, struct ip_prefix *out);
 const char *conf_mode_name(enum tunnel_mode m);
 const char *conf_type_name(enum tunnel_type t);
+const char *conf_datapath_name(enum tunnel_datapath d);
 int conf_log_level_parse(const char *s, enum log_level *out);
 const char *conf_log_level_name(enum log_level l);
+
+/* "02:00:5e:10:00:01" (colons or dashes, case-insensitive): 0 or -1. */
+int conf_parse_mac(const char *s, uint8_t out[6]);
 
 /* Same family and address (two AF_UNSPEC addresses are equal). */
 bool conf_ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);

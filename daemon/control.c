@@ -17,14 +17,16 @@
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "daemon/show.h"
 #include "daemon/ctl_proto.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/rundir.h"
 #include "daemon/tunnel.h"
 
-enum { CONTROL_MAX_CLIENTS = 16 };
+enum { CONTROL_MAX_CLIENTS = 16, CONTROL_RELOAD_MSG = 64 * 1024 };
 #define CONTROL_TIMEOUT 5.0
+#define CONTROL_ACCEPT_PAUSE 1.0
 
 struct control_client {
 	struct control *ctl;
@@ -43,6 +45,8 @@ struct control {
 	int fd;
 	struct rundir_file file;     /* the socket in root's run directory */
 	ev_io io;
+	ev_timer pause;              /* accept stopped for a while (out of descriptors) */
+	struct log_ratelimit rl;
 	unsigned n_clients;
 	struct control_client *clients;
 };
@@ -108,6 +112,7 @@ static void client_handle(struct control_client *c, const struct ctl_request *re
 	switch (req->cmd) {
 	case CTL_CMD_SHOW:
 	case CTL_CMD_SHOW_JSON:
+	case CTL_CMD_SHOW_BRIEF:
 		if (req->arg_len && !tunnel_find(d, req->arg)) {
 			fprintf(out, "error: no tunnel named \"%s\"\n", req->arg);
 			break;
@@ -115,16 +120,23 @@ static void client_handle(struct control_client *c, const struct ctl_request *re
 		fputs("ok\n", out);
 		if (req->cmd == CTL_CMD_SHOW)
 			show_text(d, req->arg_len ? req->arg : NULL, out);
-		else
+		else if (req->cmd == CTL_CMD_SHOW_JSON)
 			show_json(d, req->arg_len ? req->arg : NULL, out);
+		else
+			show_brief(d, req->arg_len ? req->arg : NULL, out);
 		break;
 	case CTL_CMD_RELOAD: {
-		char msg[4096];
+		char *msg = malloc(CONTROL_RELOAD_MSG);
 
-		if (gresecd_reload(d, msg, sizeof(msg)) == 0)
+		if (!msg) {
+			fputs("error: out of memory\n", out);
+			break;
+		}
+		if (gresecd_reload(d, msg, CONTROL_RELOAD_MSG) == 0)
 			fprintf(out, "ok\n%s", msg);
 		else
 			fprintf(out, "error: %s", msg);
+		free(msg);
 		break;
 	}
 	case CTL_CMD_PING:
@@ -205,8 +217,19 @@ static void control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)revents;
 	fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
+			return;
+		/* EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays queued
+		 * and the socket readable; accepting again at once would spin.
+		 * Pause, and try again a second later. */
+		log_ratelimited(&ctl->rl, LOG_LEVEL_WARN, "control: cannot accept a connection: %s; "
+				"pausing for %.0f s", strerror(errno), CONTROL_ACCEPT_PAUSE);
+		ev_io_stop(loop, &ctl->io);
+		ev_timer_set(&ctl->pause, CONTROL_ACCEPT_PAUSE, 0.);
+		ev_timer_start(loop, &ctl->pause);
 		return;
+	}
 	if (ctl->n_clients >= CONTROL_MAX_CLIENTS) {
 		static const char busy[] = "error: too many control connections, try again\n";
 
@@ -239,6 +262,14 @@ static void control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	ev_io_start(loop, &c->io);
+}
+
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = w->data;
+
+	(void)revents;
+	ev_io_start(loop, &ctl->io);
 }
 
 int control_open(struct gresecd *d, const char *path, uid_t daemon_uid)
@@ -298,6 +329,8 @@ int control_open(struct gresecd *d, const char *path, uid_t daemon_uid)
 	ev_io_init(&ctl->io, control_accept_cb, fd, EV_READ);
 	ctl->io.data = ctl;
 	ev_io_start(d->loop, &ctl->io);
+	ev_timer_init(&ctl->pause, accept_resume_cb, CONTROL_ACCEPT_PAUSE, 0.);
+	ctl->pause.data = ctl;
 	d->control = ctl;
 	return 0;
 fail:
@@ -318,6 +351,7 @@ void control_close(struct gresecd *d)
 	while (ctl->clients)
 		client_free(ctl->clients);
 	ev_io_stop(d->loop, &ctl->io);
+	ev_timer_stop(d->loop, &ctl->pause);
 	close(ctl->fd);
 	rundir_remove(&ctl->file);
 	rundir_close(&ctl->file);

@@ -14,8 +14,4 @@ struct gresecd;
 int control_open(struct gresecd *d, const char *path, uid_t daemon_uid);
 void control_close(struct gresecd *d);
 
-/* Write the state of one tunnel (name) or all (NULL) to out. */
-void show_text(struct gresecd *d, const char *name, FILE *out);
-void show_json(struct gresecd *d, const char *name, FILE *out);
-
 #endif

@@ -16,6 +16,7 @@ static const struct {
 	{ CTL_CMD_SHOW_JSON, 0, 15 },
 	{ CTL_CMD_RELOAD, 0, 0 },
 	{ CTL_CMD_PING, 0, 0 },
+	{ CTL_CMD_SHOW_BRIEF, 0, 15 },
 };
 
 static int ctl_lookup(unsigned cmd)

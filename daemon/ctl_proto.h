@@ -24,6 +24,7 @@ enum ctl_command {
 	CTL_CMD_SHOW_JSON = 2,  /* arg: tunnel name or empty */
 	CTL_CMD_RELOAD = 3,     /* no arg */
 	CTL_CMD_PING = 4,       /* no arg: liveness check */
+	CTL_CMD_SHOW_BRIEF = 5, /* arg: tunnel name or empty; one line per tunnel */
 };
 
 enum ctl_parse {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -16,11 +17,13 @@
 #include "crypto/keys.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/datapath.h"
 #include "daemon/index.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/secure.h"
 #include "daemon/tunnel.h"
+#include "daemon/watch.h"
 
 uint64_t gresecd_now_ns(void)
 {
@@ -36,6 +39,40 @@ uint64_t gresecd_realtime_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Kernel path: the link's receive counter moving is the peer's traffic
+ * (gresecd sees none of it), so "last packet from the peer" is when it
+ * last grew, to the resolution of these looks (and of `gresec show`). */
+static int rx_seen_cb(const struct nl_link_info *l, void *data)
+{
+	struct gresecd *d = data;
+	struct tunnel *t = watch_lookup(d, l->ifindex);
+
+	if (t && t->ifindex == l->ifindex && t->dp && t->dp->kind == DATAPATH_KERNEL && l->has_stats &&
+	    l->stats.rx_packets != t->kernel_rx_seen) {
+		t->kernel_rx_seen = l->stats.rx_packets;
+		t->last_rx = gresecd_now_ns();
+	}
+	return 0;
+}
+
+/* Every 10 s: the kernel's GRE may be loaded at any time (by anyone's `ip
+ * tunnel add`): from then on user-path tunnels need their ICMP sink;
+ * tunnels with an address or route not in place are looked at again; the
+ * kernel path's receive counters are read. */
+static void maint_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct gresecd *d = w->data;
+	bool kernel = false;
+
+	(void)loop; (void)revents;
+	kgre_sink_maintain(d);
+	watch_sweep(d);
+	for (struct tunnel *t = d->tunnels; t && !kernel; t = t->next)
+		kernel = t->state == TUNNEL_UP && t->dp->kind == DATAPATH_KERNEL;
+	if (kernel)
+		nl_link_dump(&d->nl, rx_seen_cb, d);
 }
 
 int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
@@ -67,16 +104,38 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	if (!d->tx_pkt || !d->tun_pkt)
 		return -ENOMEM;
 	pkt_reset(d->tx_pkt);
+	if (d->loop) {
+		ev_timer_init(&d->maint_timer, maint_cb, 10., 10.);
+		d->maint_timer.data = d;
+		ev_timer_start(d->loop, &d->maint_timer);
+	}
 	return 0;
 }
 
-/* ---- closing many interfaces ----
+/* ---- closing the interfaces at shutdown ----
  * Closing a TUN/TAP descriptor unregisters its interface, and the kernel
- * waits for an RCU grace period each time (15-20 ms here): one after the
- * other, 4096 tunnels would take over a minute to go.  From several
- * threads the waits overlap.  Nothing else runs in those threads. */
+ * waits for an RCU grace period inside each close (15-20 ms here): one
+ * after the other, 2048 tunnels took 40 s to stop, 4096 over a minute,
+ * close to systemd's stop timeout.  So at shutdown, and only there, the
+ * descriptors are collected (gresecd_close_tun) and closed from up to 32
+ * threads at once, so that the grace periods overlap: 2048 tunnels stop
+ * in 3 s.  gresecd is otherwise single-threaded (libev), and these
+ * threads are kept harmless: they exist only inside gresecd_shutdown(),
+ * after every tunnel was stopped and nothing watches the descriptors any
+ * more; each calls close() on its own share of an array nothing else
+ * touches (no logging, no allocation, no daemon state); signals are
+ * blocked in them, so any signal still goes to the main thread; all are
+ * joined before gresecd_shutdown() goes on.  If a thread cannot be
+ * made, its share is closed in the main thread.  A reload closes the
+ * interfaces it removes one by one, as they go: a new tunnel may need the
+ * name at once, and a reload that removes thousands is rare. */
 
 enum { CLOSE_THREADS = 32, CLOSE_PER_THREAD_MIN = 4 };
+
+struct fd_batch {
+	int *fds;
+	size_t n, cap;
+};
 
 struct close_job {
 	const int *fds;
@@ -92,11 +151,12 @@ static void *close_worker(void *arg)
 	return NULL;
 }
 
-void gresecd_close_fds(const int *fds, size_t n)
+static void close_fds(const int *fds, size_t n)
 {
 	pthread_t th[CLOSE_THREADS];
 	struct close_job jobs[CLOSE_THREADS];
 	size_t k = n / CLOSE_PER_THREAD_MIN, started = 0;
+	sigset_t all, old;
 
 	if (k > CLOSE_THREADS)
 		k = CLOSE_THREADS;
@@ -105,47 +165,41 @@ void gresecd_close_fds(const int *fds, size_t n)
 			close(fds[i]);
 		return;
 	}
-	for (size_t t = 0; t < k; t++) {
-		jobs[t] = (struct close_job){ fds + t, n > t ? n - t : 0, k };
-		if (pthread_create(&th[t], NULL, close_worker, &jobs[t]) != 0)
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);    /* inherited by the threads */
+	for (size_t i = 0; i < k; i++) {
+		jobs[i] = (struct close_job){ fds + i, n - i, k };
+		if (pthread_create(&th[i], NULL, close_worker, &jobs[i]) != 0)
 			break;
 		started++;
 	}
-	for (size_t t = started; t < k; t++)
-		close_worker(&jobs[t]);
-	for (size_t t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (size_t i = started; i < k; i++)
+		close_worker(&jobs[i]);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
 }
 
-/* Descriptors of tunnels taken down, closed together by gresecd_close_fds(). */
-struct fd_batch {
-	int *fds;
-	size_t n, cap;
-};
-
-static void fd_batch_add(struct fd_batch *b, int fd)
+void gresecd_close_tun(struct gresecd *d, int fd)
 {
+	struct fd_batch *b = d->closing;
+
 	if (fd < 0)
 		return;
-	if (b->n == b->cap) {
+	if (b && b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		int *fds = realloc(b->fds, cap * sizeof(*fds));
 
-		if (!fds) {
-			close(fd);
-			return;
+		if (fds) {
+			b->fds = fds;
+			b->cap = cap;
 		}
-		b->fds = fds;
-		b->cap = cap;
+	}
+	if (!b || b->n == b->cap) {
+		close(fd);
+		return;
 	}
 	b->fds[b->n++] = fd;
-}
-
-static void fd_batch_close(struct fd_batch *b)
-{
-	gresecd_close_fds(b->fds, b->n);
-	free(b->fds);
-	memset(b, 0, sizeof(*b));
 }
 
 /* ---- tunnels by name ---- */
@@ -176,95 +230,157 @@ static bool config_name_match(const void *value, const void *key)
 	return strcmp(((const struct tunnel_config *)value)->name, key) == 0;
 }
 
-/* Tunnels are applied one by one; a tunnel that fails to come up is logged
- * and left out, the others carry on (one bad peer must not take down a hub).
- * At start-up (nothing applied yet) any failure is fatal instead.
+/* Tunnels are applied one by one, in the file's order; one that cannot
+ * come up is recorded as failed and retried (lifecycle.c), the others
+ * carry on, at start as on a reload: one bad peer must not take down a
+ * hub, and a local address DHCP has not assigned yet must not stop the
+ * daemon.  A failed tunnel is tried again at once by every reload.
  *
- * The work is proportional to the number of tunnels, and only changed ones
- * are touched: names are matched through hash tables (the running tunnels'
- * and one made here of next's), the list is rebuilt once at the end:
- * tunnels made now first, newest first, then the ones kept, in their order.
- * The running tunnels keep their own copy of their settings (t->cfg), so
- * next's tunnel array is freed once applied. */
+ * Apart from what changed, the work is proportional to the number of
+ * tunnels: names are matched through hash tables (every configured
+ * tunnel's, and one made here of next's), and the list is rebuilt once
+ * at the end in the file's order.  The tunnels keep their own copy of
+ * their settings (t->cfg), so next's tunnel array is freed once applied. */
 int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 {
-	bool starting = !d->configured;
-	struct tunnel *t, *tn, *kept = NULL, **kept_tail = &kept, *made = NULL;
+	struct tunnel **order, *t, *tn, **pp;
 	struct hashtab next_names;
-	struct fd_batch gone = { 0 };
-	int failures = 0, err;
+	unsigned failed = 0;
 
 	if (!d->tunnels_by_name.cap && !d->tunnels)
 		hashtab_init(&d->tunnels_by_name);
 	hashtab_init(&next_names);
-	if (hashtab_reserve(&next_names, next->n_tunnels) != 0 ||
+	order = calloc(next->n_tunnels ? next->n_tunnels : 1, sizeof(*order));
+	if (!order || hashtab_reserve(&next_names, next->n_tunnels) != 0 ||
 	    hashtab_reserve(&d->tunnels_by_name, next->n_tunnels) != 0) {
-		log_err("cannot apply the configuration: out of memory");
+		log_err("cannot apply the configuration: out of memory; the running configuration "
+			"stays in force");
+		free(order);
 		hashtab_free(&next_names);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < next->n_tunnels; i++)
 		hashtab_insert(&next_names, name_hash(&next_names, next->tunnels[i].name), &next->tunnels[i]);
 
-	/* The running tunnels: unchanged ones stay as they are, changes to
-	 * interface-only settings are made in place; removed tunnels and
-	 * those that must be made anew go first, as they may free names and
-	 * ports for the new ones. */
-	for (t = d->tunnels; t; t = tn) {
-		const struct tunnel_config *c;
-
+	/* Removed tunnels first: they may free names and ports for new ones. */
+	for (pp = &d->tunnels, t = d->tunnels; t; t = tn) {
 		tn = t->next;
-		c = hashtab_find(&next_names, name_hash(&next_names, t->cfg.name), config_name_match,
-				 t->cfg.name);
-		if (c && conf_tunnel_equal(&t->cfg, c)) {
-			t->cfg.line = c->line;
-		} else if (!c || tunnel_update(t, c) != 0) {
-			if (c)
-				log_info("tunnel \"%s\": changed, recreating it", c->name);
-			else
-				log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
-			tunnel_forget(d, t);
-			fd_batch_add(&gone, tunnel_release(t));
+		if (hashtab_find(&next_names, name_hash(&next_names, t->cfg.name), config_name_match,
+				 t->cfg.name)) {
+			pp = &t->next;
 			continue;
 		}
-		t->next = NULL;
-		*kept_tail = t;
-		kept_tail = &t->next;
+		log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
+		*pp = tn;
+		tunnel_forget(d, t);
+		tunnel_destroy(t);
 	}
-	fd_batch_close(&gone);   /* their interfaces go: names free for the new ones */
-	/* Then the new ones, in the file's order. */
+	hashtab_free(&next_names);
+	d->applying = true;
 	for (size_t i = 0; i < next->n_tunnels; i++) {
 		const struct tunnel_config *c = &next->tunnels[i];
 
-		if (tunnel_find(d, c->name))
-			continue;
-		err = tunnel_create(d, c, &t);
-		if (err) {
-			failures++;
-			if (starting)
-				break;
-			continue;
+		t = tunnel_find(d, c->name);
+		if (t && t->state != TUNNEL_UP) {
+			if (!conf_tunnel_equal(&t->cfg, c))
+				t->backoff = 0;
+			t->cfg = *c;
+			if (t->failures)
+				log_info("tunnel \"%s\": not running (%s): trying again", c->name, t->last_error);
+			tunnel_bring_up(t);
+		} else if (t) {
+			if (conf_tunnel_equal(&t->cfg, c)) {
+				t->cfg.line = c->line;
+				t->cfg.lines = c->lines;
+				if (t->reinstall || tunnel_items_incomplete(t))
+					tunnel_queue_check(t, false);
+			} else if (tunnel_update(t, c) != 0) {
+				log_info("tunnel \"%s\": changed, recreating it", c->name);
+				tunnel_take_down(t);
+				log_info("tunnel \"%s\": interface %s removed", c->name, t->ifname);
+				t->cfg = *c;
+				t->failures = t->backoff = t->rebuilds = 0;
+				t->last_error[0] = '\0';
+				tunnel_bring_up(t);
+			}
+		} else {
+			t = tunnel_new(d, c);
+			if (t && hashtab_insert(&d->tunnels_by_name, name_hash(&d->tunnels_by_name, c->name), t)) {
+				tunnel_destroy(t);
+				t = NULL;
+			}
+			if (!t) {
+				log_err("tunnel \"%s\": out of memory", c->name);
+				continue;
+			}
+			t->next = d->tunnels;   /* relinked in order below */
+			d->tunnels = t;
+			if (d->start_errors && d->start_errors[i].msg[0])
+				tunnel_fail(t, d->start_errors[i].err, d->start_errors[i].msg);
+			else
+				tunnel_bring_up(t);
 		}
-		hashtab_insert(&d->tunnels_by_name, name_hash(&d->tunnels_by_name, t->cfg.name), t);
-		t->next = made;
-		made = t;
+		order[i] = t;
+		if (t->state != TUNNEL_UP)
+			failed++;
 	}
-	hashtab_free(&next_names);
-	/* The list: the tunnels made now, newest first, then the kept ones. */
-	if (made) {
-		for (t = made; t->next; t = t->next)
-			;
-		t->next = kept;
-		kept = made;
-	}
-	d->tunnels = kept;
+	/* The list in the file's order (`gresec show`, reload reports). */
+	d->tunnels = NULL;
+	for (size_t i = next->n_tunnels; i-- > 0;)
+		if (order[i]) {
+			order[i]->next = d->tunnels;
+			d->tunnels = order[i];
+		}
+	free(order);
 	conf_free(&d->cfg);
 	d->cfg = *next;
 	free(d->cfg.tunnels);
 	d->cfg.tunnels = NULL;
 	memset(next, 0, sizeof(*next));
 	d->configured = true;
-	return failures ? -EIO : 0;
+	d->applying = false;
+	tunnel_run_checks(d);
+	gresecd_status_changed(d);
+	return failed ? -EIO : 0;
+}
+
+/* "3 tunnels from FILE", and the tunnels not running with why. */
+static void status_text(struct gresecd *d, char *buf, size_t len)
+{
+	char n_str[32];
+	size_t used;
+	int n;
+
+	n = snprintf(buf, len, "%s from %s", gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str)),
+		     d->config_path);
+	used = n > 0 && (size_t)n < len ? (size_t)n : len - 1;
+	if (!d->n_failed)
+		return;
+	n = snprintf(buf + used, len - used, "; %u not running:", d->n_failed);
+	used += n > 0 && (size_t)n < len - used ? (size_t)n : len - used - 1;
+	for (struct tunnel *t = d->tunnels; t && used < len - 1; t = t->next) {
+		if (t->state == TUNNEL_UP)
+			continue;
+		n = snprintf(buf + used, len - used, " %s (%s)", t->cfg.name,
+			     t->last_error[0] ? t->last_error : "not started");
+		used += n > 0 && (size_t)n < len - used ? (size_t)n : len - used - 1;
+	}
+}
+
+void gresecd_status_changed(struct gresecd *d)
+{
+	char st[sizeof(d->status_sent)];
+
+	status_text(d, st, sizeof(st));
+	if (!d->ready || d->applying) {
+		/* READY=1 (or the reload's) carries it */
+		snprintf(d->status_sent, sizeof(d->status_sent), "%s", st);
+		return;
+	}
+	if (strcmp(st, d->status_sent) == 0)
+		return;
+	snprintf(d->status_sent, sizeof(d->status_sent), "%s", st);
+	notify_send("STATUS=%s", st);
 }
 
 /* ---- file descriptors ---- */
@@ -599,18 +715,42 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len)
 	}
 	gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str));
 	if (err) {
-		used = (size_t)snprintf(msg, msg_len,
-					"reloaded with errors: some tunnels could not be set up (see the log)\n");
+		unsigned shown = 0, missing = 0;
+		int n;
+
+		/* Which tunnels do not run and why, in the file's order. */
+		n = snprintf(msg, msg_len, "reloaded %s with errors: %u of %s not running (each is retried; "
+			     "gresec show lists them):\n", d->config_path, d->n_failed, n_str);
+		used = n > 0 && (size_t)n < msg_len ? (size_t)n : msg_len - 1;
+		for (struct tunnel *t = d->tunnels; t; t = t->next) {
+			if (t->state == TUNNEL_UP)
+				continue;
+			n = snprintf(msg + used, msg_len - used, "  tunnel \"%s\" (line %d): %s\n", t->cfg.name,
+				     t->cfg.line, t->last_error[0] ? t->last_error : "not started");
+			if (n < 0 || (size_t)n >= msg_len - used - 64) {
+				missing++;
+				continue;
+			}
+			used += (size_t)n;
+			shown++;
+		}
+		if (missing) {
+			n = snprintf(msg + used, msg_len - used, "  and %u more (gresec show)\n", missing);
+			if (n > 0 && (size_t)n < msg_len - used)
+				used += (size_t)n;
+		}
+		(void)shown;
 		if (used < msg_len)
 			start_only_changes(&was, &d->cfg.daemon, msg + used, msg_len - used);
-		notify_send("READY=1\nSTATUS=%s; the last reload had errors (see the log)", n_str);
+		log_notice("reloaded %s: %s, %u not running", d->config_path, n_str, d->n_failed);
+		notify_send("READY=1\nSTATUS=%s; the last reload had errors (gresec show)", d->status_sent);
 		return err;
 	}
 	used = (size_t)snprintf(msg, msg_len, "reloaded %s: %s\n", d->config_path, n_str);
 	if (used < msg_len)
 		start_only_changes(&was, &d->cfg.daemon, msg + used, msg_len - used);
 	log_notice("reloaded %s: %s", d->config_path, n_str);
-	notify_send("READY=1\nSTATUS=%s from %s", n_str, d->config_path);
+	notify_send("READY=1\nSTATUS=%s", d->status_sent[0] ? d->status_sent : n_str);
 	return 0;
 }
 
@@ -619,15 +759,22 @@ void gresecd_shutdown(struct gresecd *d)
 	struct tunnel *t, *tn;
 	struct fd_batch gone = { 0 };
 
+	d->ready = false;
+	d->closing = &gone;      /* the TUN/TAP descriptors, closed together below */
 	for (t = d->tunnels; t; t = tn) {
 		tn = t->next;
-		fd_batch_add(&gone, tunnel_release(t));
+		tunnel_destroy(t);
 	}
-	fd_batch_close(&gone);
+	d->closing = NULL;
+	close_fds(gone.fds, gone.n);
+	free(gone.fds);
 	d->tunnels = NULL;
 	hashtab_free(&d->tunnels_by_name);
 	key_files_free(d);
 	secure_index_free(d);
+	watch_close(d);
+	if (d->loop)
+		ev_timer_stop(d->loop, &d->maint_timer);
 	control_close(d);
 	conf_free(&d->cfg);
 	nl_close(&d->nl);

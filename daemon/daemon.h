@@ -22,6 +22,7 @@
 struct tunnel;
 struct secure_port;
 struct key_file;
+struct underlay_ref;
 
 enum { RX_BATCH = 32, TX_BATCH = 128 };
 
@@ -30,13 +31,17 @@ enum { RX_BATCH = 32, TX_BATCH = 128 };
  * (daemon/plain.c).  Invariants: every plain tunnel of the socket is in
  * by_key under (its remote, its ikey or none), and on the tunnel list of
  * the struct plain_src of its remote, which is in by_src and on sources;
- * a plain_src with no tunnel is freed. */
+ * a plain_src with no tunnel is freed.  The kernel path's keepalive
+ * sockets (keepalive_only) are connected to `remote` and let only
+ * keepalives through (sock_open_gre_keepalive). */
 struct gre_socket {
 	struct gresecd *d;
 	int fd;
 	int family;
 	struct ip_addr local;
 	char device[IFNAMSIZ];
+	bool keepalive_only;
+	struct ip_addr remote;       /* keepalive_only: the peer */
 	unsigned refs;
 	struct hashtab by_key;       /* (remote, key) -> tunnel */
 	struct hashtab by_src;       /* remote -> struct plain_src */
@@ -54,7 +59,7 @@ struct gresecd {
 	char control_path[PATH_MAX];   /* "" = from the config */
 	char pid_path[PATH_MAX];       /* "" = from the config */
 	struct nl_ctx nl;
-	struct tunnel *tunnels;
+	struct tunnel *tunnels;        /* every configured tunnel, in the file's order */
 	/* Invariant: every tunnel on the list is in tunnels_by_name under its
 	 * cfg.name, and nothing else is (daemon.c links and unlinks both). */
 	struct hashtab tunnels_by_name;
@@ -68,6 +73,7 @@ struct gresecd {
 	struct gre_socket *gre_sockets;
 	struct secure_port *secure_ports;
 	struct control *control;
+	struct fd_batch *closing;      /* gresecd_shutdown: TUN/TAP descriptors to close together */
 	struct secure_index *index;    /* receiver index -> peer, secure mode (index.h) */
 	struct secmem secrets;         /* the peers' secrets (peer.c) */
 
@@ -86,6 +92,7 @@ struct gresecd {
 	struct {
 		struct tunnel *t;
 		struct pkt *p;
+		unsigned ready;        /* > 0: p has its virtio header, carries this many segments */
 	} rx_pending[RX_BATCH];
 	unsigned n_rx_pending;
 	unsigned rx_gen;               /* receive batch number (GRO tables) */
@@ -95,7 +102,33 @@ struct gresecd {
 	uid_t key_owner;               /* key files must belong to this user: daemon.user, else us */
 
 	ev_signal sig_term, sig_int, sig_hup;
+	ev_timer maint_timer;          /* ICMP sinks once the kernel's GRE appears; checks */
 	bool privileges_dropped;
+
+	/* ---- keeping the system as configured (daemon/watch.c, lifecycle.c) ---- */
+	struct nl_ctx watch;           /* rtnetlink notifications: links, addresses, routes */
+	ev_io watch_io;
+	ev_timer watch_timer;          /* reopen the socket after an error */
+	struct {                       /* ifindex -> tunnel (its link or its ICMP sink) */
+		struct ifmap_slot { int ifindex; struct tunnel *t; } *slots;
+		size_t cap, n;
+	} ifmap;
+	/* Underlay devices and local addresses running tunnels use, with
+	 * their users (few distinct ones: looked through linearly). */
+	struct underlay_ref *underlay;
+	size_t n_underlay, cap_underlay;
+	struct tunnel *checks;         /* tunnels to look at after this burst of events */
+	ev_timer check_timer;          /* runs them a moment after the first event */
+	struct tunnel *failed;         /* tunnels not running, waiting for their retry */
+	unsigned n_failed;
+	unsigned n_conflicts;          /* routes not added because another route holds the prefix */
+	uint64_t rx_now;               /* the time of the current receive batch */
+	bool ready;                    /* READY=1 sent: STATUS updates follow changes */
+	bool applying;                 /* inside gresecd_apply_config */
+	/* At start only: the tunnels the host checks found a problem with
+	 * (index of the configuration), which start failed without a try. */
+	struct start_error { int err; char msg[256]; } *start_errors;
+	char status_sent[640];         /* the last STATUS= sent */
 	bool log_level_fixed;          /* -d: daemon.log_level does not apply */
 	int exit_code;
 };
@@ -129,9 +162,15 @@ enum { GRESECD_FD_RESERVE = 64 };
 size_t gresecd_fds_needed(const struct gresec_config *cfg);
 int gresecd_fd_limit(const struct gresec_config *cfg, char *msg, size_t msg_len);
 
-/* Close n TUN/TAP descriptors, several at a time (each unregisters an
- * interface, and the kernel waits a grace period for each). */
-void gresecd_close_fds(const int *fds, size_t n);
+/* Close a tunnel's TUN/TAP descriptor: at once, or, while
+ * gresecd_shutdown() takes every tunnel down, later with the others in
+ * one batch (each close unregisters an interface, and the kernel waits a
+ * grace period for each: daemon.c says how the batch is closed). */
+void gresecd_close_tun(struct gresecd *d, int fd);
+
+/* A tunnel failed, came up or was lost: STATUS= for systemd, when it
+ * changed (the failed tunnels are named). */
+void gresecd_status_changed(struct gresecd *d);
 
 /* "1 tunnel", "2 tunnels" */
 const char *gresecd_tunnels_str(size_t n, char *buf, size_t len);
@@ -141,8 +180,10 @@ const char *gresecd_tunnels_str(size_t n, char *buf, size_t len);
 uint64_t gresecd_now_ns(void);
 uint64_t gresecd_realtime_ns(void);
 
+/* remote NULL: the shared socket of the user path; else the kernel path's
+ * keepalive socket to remote (IPv4). */
 struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
-				  const char *device, int *err);
+				  const char *device, const struct ip_addr *remote, int *err);
 void gre_socket_put(struct gresecd *d, struct gre_socket *gs);
 
 #endif

@@ -24,7 +24,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: gresec [-s SOCKET] COMMAND [ARGS] [-s SOCKET]\n"
 		"commands:\n"
-		"  show [TUNNEL] [--json]   state of the tunnels of the running daemon\n"
+		"  show [TUNNEL] [--json | --brief]\n"
+		"                           state of the tunnels of the running daemon;\n"
+		"                           --brief (-br): one line per tunnel\n"
 		"  reload                   make the daemon re-read its configuration\n"
 		"  check-config [--file-only] FILE\n"
 		"                           validate a configuration file and check it against\n"
@@ -87,6 +89,10 @@ static int control_call(const char *path, enum ctl_command cmd, const char *arg)
 			if (ch == '\n') {
 				in_status = false;
 				status[status_len] = '\0';
+				/* An error's first line first: the reasons that follow
+				 * (a reload's problems, in the file's order) come after. */
+				if (strcmp(status, "ok") != 0)
+					fprintf(stderr, "gresec: %s\n", status);
 			} else if (status_len < sizeof(status) - 1) {
 				status[status_len++] = ch;
 			}
@@ -104,8 +110,6 @@ static int control_call(const char *path, enum ctl_command cmd, const char *arg)
 	}
 	if (strcmp(status, "ok") == 0)
 		rc = 0;
-	else
-		fprintf(stderr, "gresec: %s\n", status);
 	return rc;
 }
 
@@ -213,11 +217,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "show")) {
 		const char *name = NULL;
-		bool json = false;
+		bool json = false, brief = false;
 
 		for (; i < argc; i++) {
 			if (!strcmp(argv[i], "--json"))
 				json = true;
+			else if (!strcmp(argv[i], "--brief") || !strcmp(argv[i], "-br") ||
+				 !strcmp(argv[i], "-b"))
+				brief = true;
 			else if (!name && argv[i][0] != '-')
 				name = argv[i];
 			else {
@@ -225,7 +232,12 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		return control_call(sock, json ? CTL_CMD_SHOW_JSON : CTL_CMD_SHOW, name);
+		if (json && brief) {
+			fprintf(stderr, "gresec: show: --json or --brief, not both\n");
+			return 1;
+		}
+		return control_call(sock, json ? CTL_CMD_SHOW_JSON : brief ? CTL_CMD_SHOW_BRIEF : CTL_CMD_SHOW,
+				    name);
 	}
 	if (!strcmp(cmd, "reload") && left == 0)
 		return control_call(sock, CTL_CMD_RELOAD, NULL);

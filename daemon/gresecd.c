@@ -23,6 +23,7 @@
 #include "daemon/rundir.h"
 #include "daemon/secure_port.h"
 #include "daemon/tunnel.h"
+#include "daemon/watch.h"
 
 static void usage(FILE *out)
 {
@@ -77,7 +78,7 @@ static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct gresecd *d = w->data;
-	char msg[4096];
+	char msg[16384];
 
 	(void)loop; (void)revents;
 	gresecd_reload(d, msg, sizeof(msg));
@@ -91,9 +92,32 @@ static bool any_plain(const struct gresecd *d)
 	return false;
 }
 
-static void preflight_log(void *ctx, enum preflight_kind kind, const char *msg)
+struct start_findings {
+	const struct gresec_config *cfg;
+	struct start_error *errors;    /* one per tunnel of cfg */
+};
+
+/* A tunnel's problem found at start: that tunnel starts failed (and is
+ * retried), the others are set up. */
+static void preflight_log(void *ctx, enum preflight_kind kind, const struct tunnel_config *t,
+			  const char *setting, const char *msg)
 {
-	(void)ctx;
+	struct start_findings *f = ctx;
+
+	if (kind == PREFLIGHT_ERROR && t && f->errors) {
+		struct start_error *e = &f->errors[t - f->cfg->tunnels];
+		char head[IFNAMSIZ + 16];
+		const char *body;
+
+		snprintf(head, sizeof(head), "tunnel \"%s\": ", t->name);
+		body = strstr(msg, head);
+		if (!e->msg[0]) {
+			snprintf(e->msg, sizeof(e->msg), "%s", body ? body + strlen(head) : msg);
+			e->err = strcmp(setting, "device") == 0 ? -ENODEV :
+				 strcmp(setting, "name") == 0 ? -EEXIST :
+				 strcmp(setting, "local") == 0 ? -EADDRNOTAVAIL : -EINVAL;
+		}
+	}
 	switch (kind) {
 	case PREFLIGHT_ERROR: log_err("%s", msg); break;
 	case PREFLIGHT_WARNING: log_warn("%s", msg); break;
@@ -102,19 +126,33 @@ static void preflight_log(void *ctx, enum preflight_kind kind, const char *msg)
 	}
 }
 
-/* The checks of -t, before anything is set up: a start that would fail
- * half-way fails here instead, with every reason at once. */
+/* The checks of -t, before anything is set up, with every reason at
+ * once: a problem of the daemon section stops the start; a tunnel's
+ * problem (a key file, its device, its name in use) only that tunnel,
+ * which starts failed and is retried (d->start_errors). */
 static int start_checks(struct gresecd *d, const struct gresec_config *cfg)
 {
 	struct preflight_opts o = { .at_start = true, .pid_file = d->pid_path, .key_owner = d->key_owner };
+	struct start_findings f = { cfg, NULL };
 	struct preflight_counts n;
+	unsigned failing = 0;
 
-	preflight_run(cfg, &o, preflight_log, NULL, &n);
-	if (n.errors) {
+	if (cfg->n_tunnels)
+		f.errors = calloc(cfg->n_tunnels, sizeof(*f.errors));
+	preflight_run(cfg, &o, preflight_log, &f, &n);
+	if (n.daemon_errors) {
 		log_err("not starting: %u %s found before setting up any tunnel", n.errors,
 			n.errors == 1 ? "problem" : "problems");
+		free(f.errors);
 		return -1;
 	}
+	for (size_t i = 0; f.errors && i < cfg->n_tunnels; i++)
+		failing += f.errors[i].msg[0] != '\0';
+	if (failing)
+		log_warn("%u of %zu %s cannot come up now: the others start, and %s retried (gresec show)",
+			 failing, cfg->n_tunnels, cfg->n_tunnels == 1 ? "tunnel" : "tunnels",
+			 failing == 1 ? "it is" : "they are");
+	d->start_errors = f.errors;
 	return 0;
 }
 
@@ -333,10 +371,12 @@ int main(int argc, char **argv)
 		goto out_shutdown;
 	}
 	gresecd_key_digests(&d, &cfg);
-	if (gresecd_apply_config(&d, &cfg) != 0) {
-		log_err("cannot set up the tunnels of %s", config_path);
-		goto out_shutdown;
-	}
+	/* Tunnels that cannot come up now are failed and retried; only an
+	 * invalid configuration (above) stops the start. */
+	gresecd_apply_config(&d, &cfg);
+	free(d.start_errors);
+	d.start_errors = NULL;
+	watch_open(&d);
 	if (d.cfg.daemon.user[0]) {
 		/* The run directory, pid file and socket stay root's: nothing to
 		 * hand over.  At exit the daemon user may not remove them; the
@@ -364,9 +404,14 @@ int main(int argc, char **argv)
 				 "existed yet; their senders retry)", stale);
 	}
 	gresecd_tunnels_str(d.cfg.n_tunnels, n_str, sizeof(n_str));
-	log_notice("gresecd %s started with %s from %s", PACKAGE_VERSION, n_str, d.config_path);
+	if (d.n_failed)
+		log_notice("gresecd %s started with %s from %s, %u not running (retried)", PACKAGE_VERSION,
+			   n_str, d.config_path, d.n_failed);
+	else
+		log_notice("gresecd %s started with %s from %s", PACKAGE_VERSION, n_str, d.config_path);
 	report_ready(&ready_fd, 0);
-	notify_send("READY=1\nSTATUS=%s from %s", n_str, d.config_path);
+	notify_send("READY=1\nSTATUS=%s", d.status_sent);
+	d.ready = true;
 	ev_run(d.loop, 0);
 	rc = 0;
 

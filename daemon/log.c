@@ -25,6 +25,8 @@ static struct {
 
 enum { LOG_RL_BURST = 5 };
 
+static struct log_capture *capture;   /* errors and warnings go here, or NULL */
+
 static int syslog_priority(enum log_level level)
 {
 	switch (level) {
@@ -109,6 +111,18 @@ static void log_v(enum log_level level, const char *fmt, va_list ap)
 	if (level > logger.level && !(logger.start_fd >= 0 && level <= LOG_LEVEL_WARN))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (capture && level <= LOG_LEVEL_WARN) {
+		if (capture->n < LOG_CAPTURE_MAX) {
+			size_t n = strnlen(msg, LOG_CAPTURE_LEN - 1);
+
+			capture->level[capture->n] = level;
+			memcpy(capture->msg[capture->n], msg, n);
+			capture->msg[capture->n][n] = '\0';
+			capture->n++;
+			return;
+		}
+		capture->lost++;
+	}
 	start_report(level, msg);
 	if (level > logger.level)
 		return;
@@ -175,4 +189,30 @@ void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char 
 	va_start(ap, fmt);
 	log_v(level, fmt, ap);
 	va_end(ap);
+}
+
+void log_capture_begin(struct log_capture *c)
+{
+	memset(c, 0, sizeof(*c));
+	capture = c;
+}
+
+void log_capture_end(struct log_capture *c)
+{
+	if (capture == c)
+		capture = NULL;
+}
+
+const char *log_capture_first(const struct log_capture *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->level[i] == LOG_LEVEL_ERR)
+			return c->msg[i];
+	return c->n ? c->msg[0] : NULL;
+}
+
+void log_capture_replay(const struct log_capture *c, enum log_level at_most)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		log_msg(c->level[i] > at_most ? c->level[i] : at_most, "%s", c->msg[i]);
 }

@@ -25,7 +25,10 @@ void log_close(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A token bucket per call site: at most `burst` messages, refilled at one per second. */
+/* A token bucket for one owner's packet-path messages (each tunnel has one,
+ * struct tunnel.rl, shared by all its call sites): at most LOG_RL_BURST
+ * messages (LOG_RL_BURST in log.c), refilled at one per second; what it holds back is counted and
+ * said with the next message that passes. */
 struct log_ratelimit {
 	uint64_t last_ns;
 	uint32_t tokens;
@@ -34,6 +37,25 @@ struct log_ratelimit {
 
 void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Errors and warnings held back while one attempt runs (a tunnel being
+ * set up): its first error becomes the tunnel's last error, and the
+ * caller decides whether the messages are worth logging again (a retry
+ * that fails the same way is not).  One capture at a time. */
+enum { LOG_CAPTURE_MAX = 6, LOG_CAPTURE_LEN = 512 };
+struct log_capture {
+	unsigned n;                         /* messages held */
+	unsigned lost;                      /* more than LOG_CAPTURE_MAX: logged at once */
+	enum log_level level[LOG_CAPTURE_MAX];
+	char msg[LOG_CAPTURE_MAX][LOG_CAPTURE_LEN];
+};
+void log_capture_begin(struct log_capture *c);
+void log_capture_end(struct log_capture *c);
+/* The first error held (else the first warning), or NULL. */
+const char *log_capture_first(const struct log_capture *c);
+/* Log what was held, each at its own level, or at `at most` when that
+ * is less urgent (LOG_LEVEL_DEBUG: a repeat). */
+void log_capture_replay(const struct log_capture *c, enum log_level at_most);
 
 #define log_err(...)    log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
 #define log_warn(...)   log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

@@ -218,6 +218,8 @@ static struct tunnel *plain_lookup(struct gre_socket *gs, const union sockaddr_i
 	return ps ? ps->tunnels : NULL;
 }
 
+static void plain_keepalive_input(struct tunnel *t, struct pkt *p);
+
 static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct gre_socket *gs = w->data;
@@ -226,6 +228,7 @@ static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop; (void)revents;
 	n = sock_recv_batch(gs->fd, d->rx_pkts, d->rx_src, RX_BATCH);
+	d->rx_now = gresecd_now_ns();   /* one clock read per batch: the peers' last_rx */
 	if (n <= 0) {
 		/* Nothing read, or the errno of an ICMP error about one of our
 		 * packets (IPv6 sockets take them, tunnel/sock.c): the kernel
@@ -254,19 +257,23 @@ static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				gs->sources->tunnels->ctr.drops[DROP_UNKNOWN_SOURCE]++;
 			continue;
 		}
-		tunnel_gre_input(t, p);
+		if (gs->keepalive_only)
+			plain_keepalive_input(t, p);
+		else
+			tunnel_gre_input(t, p);
 	}
 	tunnel_rx_flush(d);
 }
 
 struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
-				  const char *device, int *err)
+				  const char *device, const struct ip_addr *remote, int *err)
 {
 	struct gre_socket *gs;
 
 	for (gs = d->gre_sockets; gs; gs = gs->next)
 		if (gs->family == family && ip_equal(&gs->local, local) &&
-		    strcmp(gs->device, device) == 0) {
+		    strcmp(gs->device, device) == 0 && gs->keepalive_only == (remote != NULL) &&
+		    (!remote || ip_equal(&gs->remote, remote))) {
 			gs->refs++;
 			return gs;
 		}
@@ -275,7 +282,8 @@ struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip
 		*err = -ENOMEM;
 		return NULL;
 	}
-	gs->fd = sock_open_gre(family, local, device);
+	gs->fd = remote ? sock_open_gre_keepalive(local, remote, device) :
+			  sock_open_gre(family, local, device);
 	if (gs->fd < 0) {
 		*err = gs->fd;
 		free(gs);
@@ -286,6 +294,9 @@ struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip
 	hashtab_init(&gs->by_src);
 	gs->family = family;
 	gs->local = *local;
+	gs->keepalive_only = remote != NULL;
+	if (remote)
+		gs->remote = *remote;
 	snprintf(gs->device, sizeof(gs->device), "%s", device);
 	gs->refs = 1;
 	ev_io_init(&gs->watcher, gre_socket_read_cb, gs->fd, EV_READ);
@@ -316,11 +327,14 @@ void gre_socket_put(struct gresecd *d, struct gre_socket *gs)
 
 void plain_transmit(struct tunnel *t, struct pkt **pkts, unsigned n)
 {
-	int ttl[TX_BATCH];
+	int ttl[TX_BATCH], tos[TX_BATCH];
 
-	for (unsigned i = 0; i < n && i < TX_BATCH; i++)
-		ttl[i] = tunnel_outer_ttl(t, pkts[i]); /* per packet: tunnels share the socket */
-	tunnel_sendmmsg(t, t->gre_sock->fd, pkts, n, &t->remote, ttl);
+	/* per packet: tunnels share the socket */
+	for (unsigned i = 0; i < n && i < TX_BATCH; i++) {
+		ttl[i] = tunnel_outer_ttl(t, pkts[i]);
+		tos[i] = tunnel_outer_tos(t, pkts[i]);
+	}
+	tunnel_sendmmsg(t, t->gre_sock->fd, pkts, n, &t->remote, ttl, t->cfg.tos ? tos : NULL);
 }
 
 /* One packet outside the data path (keepalives); not counted as traffic. */
@@ -373,12 +387,13 @@ static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int reve
 	else
 		t->keepalive_missed++;
 	/* The reply comes back through our own receive checks, so its inner GRE
-	 * header carries our ikey. */
+	 * header carries our ikey, and a sequence number when we require them
+	 * (gre_decap never orders a keepalive; the number is taken from a copy
+	 * of our counter, which stays as it is). */
 	struct gre_tx inner = t->gre_tx;
 
 	inner.has_key = t->cfg.has_ikey;
 	inner.key = t->cfg.ikey;
-	inner.seq = false;
 	pkt_reset(p);
 	if (gre_keepalive_build(p, &inner, t->cfg.local.u.v4, t->cfg.remote.u.v4) != 0 ||
 	    gre_encap(p, &t->gre_tx, GRE_PROTO_IPV4) != 0)
@@ -389,8 +404,36 @@ static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int reve
 	}
 }
 
+/* The kernel path's keepalive socket: an IPv4 tunnel always has one, so
+ * that the peer's keepalives are answered (the kernel itself would drop
+ * them: their inner source is one of ours); without it our own keepalives
+ * cannot run.  0 or -errno after logging. */
+static int plain_kernel_socket(struct tunnel *t)
+{
+	const struct tunnel_config *c = &t->cfg;
+	int err = 0;
+
+	if (t->gre_sock || c->remote.family != AF_INET)
+		return 0;
+	t->gre_sock = gre_socket_get(t->d, AF_INET, &c->local, c->device, &c->remote, &err);
+	if (t->gre_sock)
+		return 0;
+	log_ratelimited(&t->rl, c->keepalive_interval ? LOG_LEVEL_ERR : LOG_LEVEL_WARN,
+			"tunnel \"%s\": cannot open the keepalive socket: %s; %s%s", c->name, strerror(-err),
+			c->keepalive_interval ? "no keepalives" : "the peer's keepalives go unanswered",
+			err == -EPERM && t->d->privileges_dropped ?
+			" (after the privilege drop CAP_NET_RAW is kept only when a plain tunnel "
+			"exists at start)" : "");
+	return err;
+}
+
 void plain_keepalive_reset(struct tunnel *t)
 {
+	if (t->dp->kind == DATAPATH_KERNEL && plain_kernel_socket(t) != 0 &&
+	    t->cfg.keepalive_interval) {
+		ev_timer_stop(t->d->loop, &t->keepalive_timer);
+		return;
+	}
 	ev_timer_stop(t->d->loop, &t->keepalive_timer);
 	if (t->cfg.keepalive_interval == 0 || t->cfg.local.family != AF_INET) {
 		tunnel_set_carrier(t, true);
@@ -403,6 +446,7 @@ void plain_keepalive_reset(struct tunnel *t)
 
 void plain_keepalive_reply(struct tunnel *t)
 {
+	t->last_rx = t->d->rx_now;
 	t->ctr.keepalives_received++;
 	t->keepalive_missed = 0;
 	tunnel_set_carrier(t, true);
@@ -432,7 +476,7 @@ int plain_start(struct tunnel *t)
 	const struct tunnel_config *c = &t->cfg;
 	int err = 0;
 
-	t->gre_sock = gre_socket_get(t->d, c->remote.family, &c->local, c->device, &err);
+	t->gre_sock = gre_socket_get(t->d, c->remote.family, &c->local, c->device, NULL, &err);
 	if (!t->gre_sock) {
 		log_err("tunnel \"%s\": cannot open raw GRE socket: %s%s", c->name, strerror(-err),
 			err == -EPERM && t->d->privileges_dropped ?
@@ -451,6 +495,47 @@ int plain_start(struct tunnel *t)
 	ev_init(&t->keepalive_timer, plain_keepalive_timer_cb);
 	plain_keepalive_reset(t);
 	return 0;
+}
+
+int plain_kernel_start(struct tunnel *t)
+{
+	const struct tunnel_config *c = &t->cfg;
+	int err;
+
+	sockaddr_from_ip(&t->remote, &c->remote, 0);
+	t->has_remote = true;
+	ev_init(&t->keepalive_timer, plain_keepalive_timer_cb);
+	err = plain_kernel_socket(t);
+	if (err && c->keepalive_interval)
+		return err;     /* liveness was asked for and cannot be had */
+	plain_keepalive_reset(t);
+	return 0;
+}
+
+/* Kernel path: what the keepalive socket's filter let through, the GRE
+ * packet without its outer IPv4 header.  The kernel decapsulates the same
+ * packet too (and counts it); this only answers keepalives.  Its own key
+ * and checksum rules apply, not its sequence state. */
+static void plain_keepalive_input(struct tunnel *t, struct pkt *p)
+{
+	struct gre_rx rx = t->gre_rx;
+	uint16_t proto = 0;
+	size_t ip_len;
+	enum gre_result r;
+
+	rx.seq_required = false;
+	rx.keepalive_enabled = true;
+	r = gre_decap(p, &rx, &proto);
+	if (r == GRE_KEEPALIVE) {
+		if (t->cfg.keepalive_interval)
+			plain_keepalive_reply(t);
+		return;
+	}
+	if (r != GRE_OK || proto != GRE_PROTO_IPV4 ||
+	    inet_packet_len(pkt_data(p), p->len, proto, &ip_len) != 0)
+		return;
+	p->len = ip_len;
+	plain_reflect_keepalive(t, p, proto);
 }
 
 void plain_stop(struct tunnel *t)

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "crypto/keys.h"
+#include "daemon/datapath.h"
 #include "daemon/preflight.h"
 
 struct pf {
@@ -70,12 +71,16 @@ static void say(struct pf *p, enum preflight_kind kind, const struct tunnel_conf
 		snprintf(msg, sizeof(msg), "%s: %s%s: %s%s", p->cfg->path, where, setting,
 			 kind_label[kind], body);
 	switch (kind) {
-	case PREFLIGHT_ERROR: p->n->errors++; break;
+	case PREFLIGHT_ERROR:
+		p->n->errors++;
+		if (!t)
+			p->n->daemon_errors++;
+		break;
 	case PREFLIGHT_WARNING: p->n->warnings++; break;
 	case PREFLIGHT_NOTE: p->n->notes++; break;
 	case PREFLIGHT_UNCHECKED: p->n->unchecked++; break;
 	}
-	p->report(p->ctx, kind, msg);
+	p->report(p->ctx, kind, t, setting, msg);
 }
 
 /* ---- interfaces, over rtnetlink (read-only requests) ---- */
@@ -85,6 +90,7 @@ struct link_info {
 	char kind[32];               /* IFLA_INFO_KIND; "" for devices without one */
 	int tun_type;                /* IFF_TUN or IFF_TAP for a tun device, else 0 */
 	int tun_persist;             /* 1, 0, -1 unknown */
+	char alias[64];              /* IFLA_IFALIAS, "" when none */
 };
 
 static int tun_data_cb(const struct nlattr *a, void *data)
@@ -111,8 +117,12 @@ static int linkinfo_cb(const struct nlattr *a, void *data)
 
 static int link_attr_cb(const struct nlattr *a, void *data)
 {
+	struct link_info *li = data;
+
 	if (mnl_attr_get_type(a) == IFLA_LINKINFO)
 		mnl_attr_parse_nested(a, linkinfo_cb, data);
+	else if (mnl_attr_get_type(a) == IFLA_IFALIAS && mnl_attr_validate(a, MNL_TYPE_STRING) == 0)
+		snprintf(li->alias, sizeof(li->alias), "%s", mnl_attr_get_str(a));
 	return MNL_CB_OK;
 }
 
@@ -147,6 +157,9 @@ static int link_lookup(struct pf *p, const char *name, struct link_info *li)
 	li->tun_persist = -1;
 	if (!p->nl)
 		return -ENOTCONN;
+	/* libmnl before 1.0.5 leaves attribute padding as it finds it. */
+	memset(buf, 0, MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct ifinfomsg)) + MNL_ATTR_HDRLEN +
+		       MNL_ALIGN(IFNAMSIZ));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -408,6 +421,15 @@ static void check_name(struct pf *p, const struct tunnel_config *t)
 			return;
 		}
 	}
+	/* A kernel GRE link of gresec's that no running gresecd of this
+	 * configuration holds: left by a killed one; the start replaces it. */
+	if (strcmp(li.kind, "tun") != 0 && gresec_kind(li.kind) && p->running <= 0 &&
+	    strncmp(li.alias, KGRE_ALIAS_MARK, strlen(KGRE_ALIAS_MARK)) == 0) {
+		say(p, PREFLIGHT_NOTE, t, "name", line,
+		    "interface \"%s\" (%s) was made by a gresecd that is no longer running: the "
+		    "start replaces it", t->name, what);
+		return;
+	}
 	if (gresec_kind(li.kind) && !p->o->at_start && p->running > 0) {
 		say(p, PREFLIGHT_NOTE, t, "name", line,
 		    "interface \"%s\" (%s) exists while the gresecd of this configuration runs "
@@ -656,13 +678,21 @@ void preflight_run(const struct gresec_config *cfg, const struct preflight_opts 
 struct printer {
 	char **unchecked;
 	size_t n_unchecked;
+	const struct tunnel_config *last_failing;
+	unsigned tunnels_failing;     /* tunnels with an error */
 };
 
-static void print_cb(void *ctx, enum preflight_kind kind, const char *msg)
+static void print_cb(void *ctx, enum preflight_kind kind, const struct tunnel_config *t,
+		     const char *setting, const char *msg)
 {
 	struct printer *pr = ctx;
 	char **grown;
 
+	(void)setting;
+	if (kind == PREFLIGHT_ERROR && t && t != pr->last_failing) {
+		pr->last_failing = t;     /* a tunnel's findings come together */
+		pr->tunnels_failing++;
+	}
 	switch (kind) {
 	case PREFLIGHT_ERROR:
 	case PREFLIGHT_WARNING:
@@ -692,9 +722,9 @@ static const char *plural(unsigned long n, const char *one, const char *many)
 int preflight_check_file(const char *path, const char *pid_file, bool file_only)
 {
 	struct gresec_config cfg;
-	struct preflight_counts n = { 0, 0, 0, 0 };
+	struct preflight_counts n = { 0, 0, 0, 0, 0 };
 	struct preflight_opts o = { .at_start = false, .key_owner = (uid_t)-1 };
-	struct printer pr = { NULL, 0 };
+	struct printer pr = { NULL, 0, NULL, 0 };
 	char cwd[PATH_MAX], pid_abs[PATH_MAX];
 	const char *base = getcwd(cwd, sizeof(cwd)) ? cwd : NULL;
 	int rc = 0;
@@ -707,10 +737,18 @@ int preflight_check_file(const char *path, const char *pid_file, bool file_only)
 	if (!file_only)
 		preflight_run(&cfg, &o, print_cb, &pr, &n);
 	fflush(stdout);
-	if (n.errors) {
+	if (n.daemon_errors) {
 		fprintf(stderr, "%s: %u %s found by the system checks: the daemon would not start\n",
 			path, n.errors, plural(n.errors, "problem", "problems"));
 		rc = 1;
+	} else if (n.errors) {
+		/* The daemon starts without them and retries them (partial start). */
+		fprintf(stderr, "%s: %u %s found by the system checks: %u of %zu %s would not come up "
+			"now (the daemon would start, run the others and retry %s)\n", path, n.errors,
+			plural(n.errors, "problem", "problems"), pr.tunnels_failing, cfg.n_tunnels,
+			plural(cfg.n_tunnels, "tunnel", "tunnels"),
+			plural(pr.tunnels_failing, "it", "them"));
+		rc = 2;
 	} else if (cfg.n_tunnels == 0) {
 		printf("%s: configuration OK: no tunnels (\"tunnels = ( );\": the daemon runs "
 		       "without any until a reload adds some)", path);

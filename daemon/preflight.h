@@ -45,12 +45,18 @@ struct preflight_opts {
 
 struct preflight_counts {
 	unsigned errors, warnings, notes, unchecked;
+	/* Of the errors, those of the daemon section (user, group): the
+	 * daemon would not start.  The others are a tunnel's: the daemon
+	 * starts, and that tunnel fails and is retried (gresecd(8)). */
+	unsigned daemon_errors;
 };
 
 /* One finding, formatted "FILE:LINE: tunnel \"x\": setting: ..." (warnings
  * with "warning: ", notes "note: " and unchecked ones "not checked: "
- * after the setting). */
-typedef void (*preflight_report_fn)(void *ctx, enum preflight_kind kind, const char *msg);
+ * after the setting), about `setting` of tunnel t (NULL: the daemon
+ * section). */
+typedef void (*preflight_report_fn)(void *ctx, enum preflight_kind kind,
+				    const struct tunnel_config *t, const char *setting, const char *msg);
 
 void preflight_run(const struct gresec_config *cfg, const struct preflight_opts *o,
 		   preflight_report_fn report, void *ctx, struct preflight_counts *counts);
@@ -60,7 +66,10 @@ void preflight_run(const struct gresec_config *cfg, const struct preflight_opts 
  * checks (unless file_only) and a summary: errors and warnings on stderr,
  * notes, the summary and the checks that could not be made on stdout.
  * pid_file overrides daemon.pid_file (gresecd -p).  Returns the exit
- * status: 0 usable (warnings allowed), 1 not. */
+ * status: 0 usable (warnings allowed), 1 not (the file is invalid, or
+ * the daemon section has a problem: the daemon would not start), 2 the
+ * daemon would start but some tunnels could not come up on this host now
+ * (they would be retried). */
 int preflight_check_file(const char *path, const char *pid_file, bool file_only);
 
 #endif

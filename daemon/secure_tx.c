@@ -171,7 +171,7 @@ static unsigned send_runs(struct tunnel *t, int fd, struct pkt **pkts, unsigned 
 		}
 		/* Datagram by datagram (after any failure: a full socket
 		 * gives EAGAIN), counting what is lost. */
-		sent += tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL);
+		sent += tunnel_sendmmsg(t, fd, pkts + i, j - i, &t->remote, NULL, NULL);
 		i = j;
 	}
 	return sent;

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <sodium.h>
 
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -45,7 +46,7 @@ const char *drop_reason_name(enum drop_reason r)
 	return (unsigned)r < DROP_REASON_MAX ? names[r] : "unknown";
 }
 
-static void gre_params_from_config(struct tunnel *t)
+void tunnel_gre_params(struct tunnel *t)
 {
 	const struct tunnel_config *c = &t->cfg;
 	uint32_t next_seq = t->gre_tx.next_seq;
@@ -65,52 +66,40 @@ static void gre_params_from_config(struct tunnel *t)
 	t->gre_rx.keepalive_enabled = c->keepalive_interval > 0;
 }
 
-static const struct ip_addr *peer_for(const struct tunnel_config *c, int family)
+/* The derived MAC: a hash of what makes the tunnel this end of this
+ * tunnel.  The same configuration gives the same MAC at every start (so
+ * bridges and neighbours' caches keep it), and the two ends of one tunnel
+ * get different ones: local and remote are swapped between them, and in
+ * secure mode the peer key differs too (local and remote may be unset
+ * there).  Nothing of the host goes in (machine-id, MACs of other
+ * interfaces): a replaced or reinstalled host with the same configuration
+ * keeps the MAC its neighbours know. */
+void tunnel_mac(const struct tunnel_config *c, uint8_t mac[6])
 {
-	if (c->type != TUNNEL_TYPE_GRE)
-		return NULL;
-	for (size_t i = 0; i < c->n_peer_addresses; i++)
-		if (c->peer_addresses[i].family == family)
-			return &c->peer_addresses[i];
-	return NULL;
-}
+	static const char domain[] = "gresec gretap mac v1";
+	crypto_generichash_state st;
+	uint8_t h[16], fam[2];
 
-static const char *prefix_str(const struct ip_prefix *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(p->addr.family, p->addr.u.bytes, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, p->len);
-	return buf;
-}
-
-static int tunnel_add_address(struct tunnel *t, const struct ip_prefix *a)
-{
-	char buf[64];
-	int err = nl_addr_add(&t->d->nl, t->ifindex, a, peer_for(&t->cfg, a->addr.family));
-
-	if (err && err != -EEXIST) {
-		log_err("tunnel \"%s\": cannot add address %s: %s", t->cfg.name,
-			prefix_str(a, buf, sizeof(buf)), strerror(-err));
-		return err;
+	if (c->has_mac) {
+		memcpy(mac, c->mac, 6);
+		return;
 	}
-	return 0;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain));
+	crypto_generichash_update(&st, (const uint8_t *)c->name, strlen(c->name) + 1);
+	fam[0] = (uint8_t)c->local.family;
+	fam[1] = (uint8_t)c->remote.family;
+	crypto_generichash_update(&st, fam, sizeof(fam));
+	crypto_generichash_update(&st, c->local.u.bytes, sizeof(c->local.u.bytes));
+	crypto_generichash_update(&st, c->remote.u.bytes, sizeof(c->remote.u.bytes));
+	if (c->mode == TUNNEL_MODE_SECURE)
+		crypto_generichash_update(&st, c->peer_public_key, sizeof(c->peer_public_key));
+	crypto_generichash_final(&st, h, sizeof(h));
+	memcpy(mac, h, 6);
+	mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);   /* locally administered, unicast */
 }
 
-static int tunnel_add_route(struct tunnel *t, const struct ip_prefix *r)
-{
-	char buf[64];
-	int err = nl_route_add(&t->d->nl, t->ifindex, r, 0);
-
-	if (err && err != -EEXIST) {
-		log_err("tunnel \"%s\": cannot add route %s: %s", t->cfg.name,
-			prefix_str(r, buf, sizeof(buf)), strerror(-err));
-		return err;
-	}
-	return 0;
-}
-
-static int tunnel_configure_link(struct tunnel *t)
+int tunnel_configure_link(struct tunnel *t)
 {
 	const struct tunnel_config *c = &t->cfg;
 	int err;
@@ -121,14 +110,21 @@ static int tunnel_configure_link(struct tunnel *t)
 			t->ifname, strerror(-err));
 		return err;
 	}
+	t->down_by_us = false;
+	if (c->type == TUNNEL_TYPE_GRETAP) {
+		struct nl_link_attrs a = NL_LINK_ATTRS_NONE;
+		uint8_t mac[6];
+
+		tunnel_mac(c, mac);
+		a.mac = mac;
+		if ((err = nl_link_setattrs(&t->d->nl, t->ifindex, &a)))
+			log_warn("tunnel \"%s\": cannot set the MAC address of %s: %s", c->name, t->ifname,
+				 strerror(-err));
+	}
 	/* The kernel gives the link its IPv6 link-local address itself (TUN:
-	 * addrgenmode random; TAP: from the MAC), as OSPFv3 needs. */
-	for (size_t i = 0; i < c->n_addresses; i++)
-		if ((err = tunnel_add_address(t, &c->addresses[i])))
-			return err;
-	for (size_t i = 0; i < c->n_routes; i++)
-		if ((err = tunnel_add_route(t, &c->routes[i])))
-			return err;
+	 * addrgenmode random; TAP: from the MAC), as OSPFv3 needs.  An
+	 * address or route the kernel refuses is recorded, not fatal. */
+	tunnel_install_items(t, true, false);
 	return 0;
 }
 
@@ -197,6 +193,7 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct tunnel *t = w->data;
 	struct gresecd *d = t->d;
 	unsigned queued = 0;
+	int fatal = 0;
 	uint64_t now = gresecd_now_ns();    /* one clock read per burst */
 
 	(void)loop; (void)revents;
@@ -208,8 +205,7 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 		if (n < 0) {
 			if (n != -EAGAIN && n != -EINTR)
-				log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": read from %s: %s",
-						t->cfg.name, t->ifname, strerror((int)-n));
+				fatal = (int)-n;
 			break;
 		}
 		if (n == 0)
@@ -225,6 +221,16 @@ static void tunnel_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (queued)
 		tunnel_transmit(t, d->tx_pkts, queued);
+	/* Any other error stays: the fd would be readable again at once (a
+	 * device deleted under us reads EBADFD forever).  Stop watching it
+	 * and make the tunnel again; nothing else is touched. */
+	if (fatal) {
+		ev_io_stop(d->loop, &t->tun_watcher);
+		if (fatal == EBADFD)    /* the device went, the fd stays: detached */
+			tunnel_lost(t, "interface %s was deleted (not by gresecd)", t->ifname);
+		else
+			tunnel_lost(t, "read from %s: %s", t->ifname, strerror(fatal));
+	}
 }
 
 /* L3 tunnels take TCP segmentation offload from the kernel when it has it. */
@@ -249,20 +255,13 @@ static int tunnel_open_device(struct tunnel *t, const struct tunnel_config *cfg)
 	return tun_open(cfg->name, cfg->type == TUNNEL_TYPE_GRETAP, t->ifname);
 }
 
-int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out)
-{
-	struct tunnel *t;
-	int err;
+/* ---- the user-space data path: a TUN/TAP device, and the raw GRE socket
+ * (plain.c) or the UDP socket (secure_*.c) ---- */
 
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->d = d;
-	t->cfg = *cfg;
-	t->tun_fd = -1;
-	t->mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
-	t->carrier = true;
-	gre_params_from_config(t);
+static int user_open(struct tunnel *t)
+{
+	const struct tunnel_config *cfg = &t->cfg;
+	int err;
 
 	t->tun_fd = tunnel_open_device(t, cfg);
 	if (t->tun_fd < 0) {
@@ -270,14 +269,15 @@ int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tun
 		log_err("tunnel \"%s\": cannot create %s interface: %s%s", cfg->name,
 			cfg->type == TUNNEL_TYPE_GRETAP ? "TAP" : "TUN", strerror(-err),
 			err == -EEXIST ? " (an interface of another kind has that name)" : "");
-		free(t);
 		return err;
 	}
 	t->ifindex = (int)if_nametoindex(t->ifname);
 	if (t->ifindex == 0) {
 		err = -errno;
 		log_err("tunnel \"%s\": interface %s vanished: %s", cfg->name, t->ifname, strerror(errno));
-		goto fail;
+		close(t->tun_fd);
+		t->tun_fd = -1;
+		return err;
 	}
 	/* A secure tunnel's carrier stays off until a handshake proves the
 	 * peer (secure_start): turned off before the link goes up, that is
@@ -285,127 +285,75 @@ int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tun
 	 * it walk its IPv6 routes (a cost that grows with the interfaces). */
 	if (cfg->mode == TUNNEL_MODE_SECURE && tun_set_carrier(t->tun_fd, false) == 0)
 		t->carrier = false;
-	if ((err = tunnel_configure_link(t)))
-		goto fail;
-
 	if (cfg->mode == TUNNEL_MODE_PLAIN)
-		err = plain_start(t);
-	else
-		err = secure_start(t);
-	if (err)
-		goto fail;
-
-	ev_io_init(&t->tun_watcher, tunnel_read_cb, t->tun_fd, EV_READ);
-	t->tun_watcher.data = t;
-	ev_io_start(d->loop, &t->tun_watcher);
-
-	log_info("tunnel \"%s\": %s %s interface %s up, mtu %u", cfg->name, conf_mode_name(cfg->mode),
-		 conf_type_name(cfg->type), t->ifname, t->mtu);
-	*out = t;
+		kgre_sink_open(t);
 	return 0;
-fail:
-	close(t->tun_fd);
-	free(t);
-	return err;
 }
 
-int tunnel_release(struct tunnel *t)
+static int user_start(struct tunnel *t)
 {
-	int fd;
+	int err = t->cfg.mode == TUNNEL_MODE_PLAIN ? plain_start(t) : secure_start(t);
 
-	if (!t)
-		return -1;
+	if (err)
+		return err;
+	ev_io_init(&t->tun_watcher, tunnel_read_cb, t->tun_fd, EV_READ);
+	t->tun_watcher.data = t;
+	ev_io_start(t->d->loop, &t->tun_watcher);
+	return 0;
+}
+
+static void user_stop(struct tunnel *t)
+{
 	ev_io_stop(t->d->loop, &t->tun_watcher);
 	if (t->cfg.mode == TUNNEL_MODE_PLAIN)
 		plain_stop(t);
 	else
 		secure_stop(t);
-	fd = t->tun_fd;
-	log_info("tunnel \"%s\": interface %s removed", t->cfg.name, t->ifname);
-	free(t);
-	return fd;
 }
 
-void tunnel_destroy(struct tunnel *t)
+/* A non-persistent TUN/TAP disappears with its last fd, and with it every
+ * address and route the daemon put on it (at shutdown the descriptors
+ * are closed together: gresecd_close_tun). */
+static void user_close(struct tunnel *t)
 {
-	int fd = tunnel_release(t);
-
-	/* A non-persistent TUN/TAP disappears with its last fd, and with it every
-	 * address and route the daemon put on it. */
-	if (fd >= 0)
-		close(fd);
+	kgre_sink_close(t);
+	if (t->tun_fd >= 0)
+		gresecd_close_tun(t->d, t->tun_fd);
+	t->tun_fd = -1;
 }
 
-static bool prefix_in(const struct ip_prefix *p, const struct ip_prefix *set, size_t n)
+static int user_update(struct tunnel *t, const struct tunnel_config *old)
 {
-	for (size_t i = 0; i < n; i++)
-		if (set[i].len == p->len && set[i].addr.family == p->addr.family &&
-		    memcmp(set[i].addr.u.bytes, p->addr.u.bytes, sizeof(p->addr.u.bytes)) == 0)
-			return true;
-	return false;
-}
-
-/* Settings that only touch the interface or per-packet options are changed
- * in place so the tunnel (and a secure session) survives the reload. */
-int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
-{
-	struct tunnel_config probe = *cfg;
-	const struct tunnel_config *old = &t->cfg;
-	uint32_t mtu;
-	int err;
-
-	/* Whatever is not listed here needs a new interface or session. */
-	memcpy(probe.description, old->description, sizeof(probe.description));
-	probe.mtu = old->mtu;
-	probe.ttl = old->ttl;
-	probe.clamp_mss = old->clamp_mss;
-	memcpy(probe.addresses, old->addresses, sizeof(probe.addresses));
-	probe.n_addresses = old->n_addresses;
-	memcpy(probe.peer_addresses, old->peer_addresses, sizeof(probe.peer_addresses));
-	probe.n_peer_addresses = old->n_peer_addresses;
-	memcpy(probe.routes, old->routes, sizeof(probe.routes));
-	probe.n_routes = old->n_routes;
-	probe.persistent_keepalive = old->persistent_keepalive;
-	probe.gre_local = old->gre_local;
-	probe.gre_remote = old->gre_remote;
-	probe.keepalive_interval = old->keepalive_interval;
-	probe.keepalive_retries = old->keepalive_retries;
-	if (!conf_tunnel_equal(&probe, old))
-		return -EAGAIN;
-
-	mtu = cfg->mtu ? cfg->mtu : conf_default_mtu(cfg);
-	if (mtu != t->mtu) {
-		if ((err = nl_link_set(&t->d->nl, t->ifindex, mtu, true))) {
-			log_err("tunnel \"%s\": cannot set MTU %u: %s", cfg->name, mtu, strerror(-err));
-			return err;
-		}
-		t->mtu = mtu;
-	}
-	/* Addresses: drop the ones that went (or whose peer changed), add the new. */
-	bool peers_changed = old->n_peer_addresses != cfg->n_peer_addresses ||
-		memcmp(old->peer_addresses, cfg->peer_addresses, sizeof(cfg->peer_addresses)) != 0;
-	for (size_t i = 0; i < old->n_addresses; i++)
-		if (peers_changed || !prefix_in(&old->addresses[i], cfg->addresses, cfg->n_addresses))
-			nl_addr_del(&t->d->nl, t->ifindex, &old->addresses[i],
-				    peer_for(old, old->addresses[i].addr.family));
-	for (size_t i = 0; i < old->n_routes; i++)
-		if (!prefix_in(&old->routes[i], cfg->routes, cfg->n_routes))
-			nl_route_del(&t->d->nl, t->ifindex, &old->routes[i], 0);
-
-	t->cfg = *cfg;
-	for (size_t i = 0; i < cfg->n_addresses; i++)
-		if ((err = tunnel_add_address(t, &cfg->addresses[i])))
-			return err;
-	for (size_t i = 0; i < cfg->n_routes; i++)
-		if ((err = tunnel_add_route(t, &cfg->routes[i])))
-			return err;
-	gre_params_from_config(t);
-	if (cfg->mode == TUNNEL_MODE_PLAIN)
-		plain_keepalive_reset(t);
-	else
-		secure_update(t);
-	log_info("tunnel \"%s\": updated in place", cfg->name);
+	(void)t; (void)old;     /* TTL, TOS, keys... are read per packet */
 	return 0;
+}
+
+static int user_set_carrier(struct tunnel *t, bool on)
+{
+	return tun_set_carrier(t->tun_fd, on);
+}
+
+static void user_counters(struct tunnel *t, struct tunnel_counters *c, const struct nl_link_info *k)
+{
+	(void)k;
+	*c = t->ctr;
+}
+
+const struct datapath_ops datapath_user = {
+	.kind = DATAPATH_USER,
+	.name = "user",
+	.open = user_open,
+	.start = user_start,
+	.stop = user_stop,
+	.close = user_close,
+	.update = user_update,
+	.set_carrier = user_set_carrier,
+	.counters = user_counters,
+};
+
+void tunnel_counters(struct tunnel *t, struct tunnel_counters *c, const struct nl_link_info *k)
+{
+	t->dp->counters(t, c, k);
 }
 
 int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p)
@@ -423,13 +371,32 @@ int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p)
 	return 64;
 }
 
+int tunnel_outer_tos(const struct tunnel *t, const struct pkt *p)
+{
+	size_t gre = gre_header_len(&t->gre_tx);
+	const uint8_t *h = p->buf + p->off + gre;
+	size_t inner = p->len > gre ? p->len - gre : 0;
+
+	if (t->cfg.tos > 0)
+		return t->cfg.tos;
+	if (t->cfg.tos == 0 || t->cfg.type != TUNNEL_TYPE_GRE)
+		return -1;
+	/* inherit: the inner packet's DSCP; the ECN bits stay 0, since this
+	 * end does not carry the outer ECN back into the inner packet. */
+	if (inner >= IPV6_HDR_LEN && (h[0] >> 4) == 6)
+		return (((h[0] & 0x0f) << 4) | (h[1] >> 4)) & 0xfc;
+	if (inner >= IPV4_HDR_LEN && (h[0] >> 4) == 4)
+		return h[1] & 0xfc;
+	return -1;
+}
+
 void tunnel_set_carrier(struct tunnel *t, bool on)
 {
 	int err;
 
 	if (t->carrier == on)
 		return;
-	err = tun_set_carrier(t->tun_fd, on);
+	err = t->dp->set_carrier(t, on);
 	if (err) {
 		log_warn("tunnel \"%s\": cannot set carrier %s: %s", t->cfg.name, on ? "on" : "off",
 			 strerror(-err));
@@ -491,14 +458,15 @@ void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n)
 }
 
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
-			 const union sockaddr_inet *dst, const int *ttl)
+			 const union sockaddr_inet *dst, const int *ttl, const int *tos)
 {
 	struct mmsghdr msgs[TX_BATCH];
 	struct iovec iov[TX_BATCH];
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[2 * CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} ctl[TX_BATCH];
+	bool v6 = dst->sa.sa_family == AF_INET6;
 	unsigned i, sent = 0;
 
 	if (n > TX_BATCH)
@@ -511,17 +479,30 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 		msgs[i].msg_hdr.msg_namelen = sockaddr_len(dst);
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
-		if (ttl) {
+		if (ttl || (tos && tos[i] >= 0)) {
 			struct cmsghdr *cm;
+			size_t used = 0;
 
 			memset(ctl[i].buf, 0, sizeof(ctl[i].buf));
 			msgs[i].msg_hdr.msg_control = ctl[i].buf;
 			msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 			cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			cm->cmsg_level = dst->sa.sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
-			cm->cmsg_type = dst->sa.sa_family == AF_INET6 ? IPV6_HOPLIMIT : IP_TTL;
-			memcpy(CMSG_DATA(cm), &ttl[i], sizeof(int));
+			if (ttl) {
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				cm->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+				cm->cmsg_type = v6 ? IPV6_HOPLIMIT : IP_TTL;
+				memcpy(CMSG_DATA(cm), &ttl[i], sizeof(int));
+				used += CMSG_SPACE(sizeof(int));
+				cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm);
+			}
+			if (tos && tos[i] >= 0) {
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				cm->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+				cm->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
+				memcpy(CMSG_DATA(cm), &tos[i], sizeof(int));
+				used += CMSG_SPACE(sizeof(int));
+			}
+			msgs[i].msg_hdr.msg_controllen = used;
 		}
 	}
 	for (i = 0; i < n;) {
@@ -550,11 +531,119 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 	return sent;
 }
 
+/* The kernel's GRE GRO (net/ipv4/gre_offload.c) merges a run of the
+ * peer's GRE packets that carry TCP segments of one flow before a raw
+ * socket sees them, whenever the underlay interface does GRO (most NICs,
+ * virtio-net): the raw socket then hands over one GRE packet whose inner
+ * packet is a TCP "super packet" of up to 64 KB with the kernel's partial
+ * checksum (the pseudo-header sum) and, if the tunnel uses GRE checksums,
+ * the GRE checksum of its first segment.  Written as an ordinary packet,
+ * every such packet would be dropped by the receiving TCP as a checksum
+ * error.  It goes to the TUN as what it is, a TSO packet with a partial
+ * checksum, in its turn with what this batch holds (the kernel completes
+ * the checksum, or splits it when it forwards it); without offloads (a
+ * TAP, an old kernel's TUN) it is split here, in segments that fit the
+ * tunnel MTU (GRO leaves no trace of the segment size the peer used). */
+static void tunnel_gro_input(struct tunnel *t, struct pkt *p, size_t l2, const struct inet_tcp_gro *g)
+{
+	struct gresecd *d = t->d;
+	size_t hlen = g->ip_hlen + g->tcp_hlen, mss = t->mtu > hlen + 8 ? t->mtu - hlen : 0;
+	bool tso = mss && g->payload > mss;
+	struct pkt *segs[TX_BATCH];
+	uint8_t l2hdr[ETH_HDR_LEN], *h;
+	int n;
+
+	if (l2) {
+		memcpy(l2hdr, pkt_data(p), l2);
+		pkt_pull(p, l2);
+	}
+	h = pkt_push(p, VNET_HDR_LEN);
+	if (!h) {
+		t->ctr.drops[DROP_INNER_MALFORMED]++;
+		return;
+	}
+	memset(h, 0, VNET_HDR_LEN);
+	h[0] = VNET_F_NEEDS_CSUM;
+	if (tso) {
+		h[1] = g->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
+		if (h[VNET_HDR_LEN + g->ip_hlen + 13] & 0x80)
+			h[1] |= VNET_GSO_ECN;    /* CWR: on the first segment only */
+		h[2] = (uint8_t)hlen;
+		h[3] = (uint8_t)(hlen >> 8);
+		h[4] = (uint8_t)mss;
+		h[5] = (uint8_t)(mss >> 8);
+	}
+	h[6] = (uint8_t)g->ip_hlen;                 /* csum_start */
+	h[8] = 16;                                  /* csum_offset: the TCP checksum */
+	t->ctr.rx_bytes += p->len - VNET_HDR_LEN;
+	if (t->vnet && !l2) {
+		d->rx_pending[d->n_rx_pending].t = t;
+		d->rx_pending[d->n_rx_pending].p = p;
+		d->rx_pending[d->n_rx_pending].ready = tso ? (unsigned)((g->payload + mss - 1) / mss) : 1;
+		if (++d->n_rx_pending == RX_BATCH)
+			tunnel_rx_flush(d);
+		return;
+	}
+	/* offload_segment() may put p itself in segs[0]: a copy of the spare list. */
+	memcpy(segs, d->tx_pkts, sizeof(segs));
+	n = offload_segment(p, segs, TX_BATCH);
+	if (n < 0) {
+		t->ctr.drops[DROP_INNER_MALFORMED]++;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (l2) {
+			uint8_t *e = pkt_push(segs[i], l2);
+
+			if (!e) {
+				t->ctr.drops[DROP_INNER_MALFORMED]++;
+				continue;
+			}
+			memcpy(e, l2hdr, l2);
+		}
+		if (tun_write(t->tun_fd, segs[i]) < 0)
+			t->ctr.drops[DROP_TUN_ERROR]++;
+		else
+			t->ctr.rx_packets++;
+	}
+}
+
+/* The TCP packet behind an Ethernet header (gretap), if it is a GRO super
+ * packet: its link header length, else 0. */
+static size_t tap_gro_super(const struct pkt *p, struct inet_tcp_gro *g)
+{
+	const uint8_t *f = p->buf + p->off;
+	uint16_t type;
+
+	if (p->len < ETH_HDR_LEN)
+		return 0;
+	type = load_be16(f + 12);
+	if ((type == GRE_PROTO_IPV4 || type == GRE_PROTO_IPV6) &&
+	    inet_tcp_gro_super(f + ETH_HDR_LEN, p->len - ETH_HDR_LEN, type, g))
+		return ETH_HDR_LEN;
+	return 0;
+}
+
 void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 {
 	uint16_t proto = 0;
 	enum gre_result r = gre_decap(p, &t->gre_rx, &proto);
+	bool plain = t->cfg.mode == TUNNEL_MODE_PLAIN, csum_unverified = false;
+	struct inet_tcp_gro g;
+	size_t l2;
 
+	/* A GRO-merged packet carries its first segment's GRE checksum (the
+	 * kernel checked every segment's); it is taken only if what it
+	 * carries is such a packet. */
+	if (r == GRE_DROP_CSUM_BAD && plain) {
+		struct gre_rx rx = t->gre_rx;
+
+		rx.csum_trusted = true;
+		if (gre_decap(p, &rx, &proto) == GRE_OK) {
+			csum_unverified = true;
+			r = GRE_OK;
+		}
+	}
 	if (r == GRE_KEEPALIVE) {
 		plain_keepalive_reply(t);
 		return;
@@ -565,9 +654,15 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 				t->cfg.name, gre_result_name(r));
 		return;
 	}
+	if (plain)
+		t->last_rx = t->d->rx_now;   /* a valid GRE packet of the peer's */
 	if (t->cfg.type == TUNNEL_TYPE_GRETAP) {
 		if (proto != GRE_PROTO_TEB || p->len < ETH_HDR_LEN) {
 			t->ctr.drops[DROP_INNER_MALFORMED]++;
+			return;
+		}
+		if (plain && (l2 = tap_gro_super(p, &g))) {
+			tunnel_gro_input(t, p, l2, &g);
 			return;
 		}
 	} else {
@@ -579,9 +674,17 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		}
 		/* Secure mode pads the GRE packet to 16 bytes; the IP length says where it ends. */
 		p->len = ip_len;
-		if (t->cfg.mode == TUNNEL_MODE_PLAIN ? plain_reflect_keepalive(t, p, proto) :
-						       secure_reflect_keepalive(t, p, proto))
+		if (plain && inet_tcp_gro_super(pkt_data(p), p->len, proto, &g)) {
+			tunnel_gro_input(t, p, 0, &g);
 			return;
+		}
+		if (!csum_unverified && (plain ? plain_reflect_keepalive(t, p, proto) :
+						 secure_reflect_keepalive(t, p, proto)))
+			return;
+	}
+	if (csum_unverified) {
+		t->ctr.gre_drops[GRE_DROP_CSUM_BAD]++;
+		return;
 	}
 	if (!t->vnet) {
 		if (tunnel_tun_write(t, p) < 0) {
@@ -605,6 +708,7 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		return;
 	d->rx_pending[d->n_rx_pending].t = t;
 	d->rx_pending[d->n_rx_pending].p = p;
+	d->rx_pending[d->n_rx_pending].ready = 0;
 	/* A batch of coalesced (UDP GRO) buffers can hold more datagrams than
 	 * the table: write what is pending and start over. */
 	if (++d->n_rx_pending == RX_BATCH)
@@ -621,7 +725,7 @@ void tunnel_rx_flush(struct gresecd *d)
 	for (unsigned i = 0; i < d->n_rx_pending; i++) {
 		struct tunnel *t = d->rx_pending[i].t;
 		struct pkt *p = d->rx_pending[i].p;
-		int n = gro_finish(&t->gro, p);
+		int n = d->rx_pending[i].ready ? (int)d->rx_pending[i].ready : gro_finish(&t->gro, p);
 
 		if (n < 0 || tun_write(t->tun_fd, p) < 0) {
 			t->ctr.drops[DROP_TUN_ERROR] += n > 0 ? (uint64_t)n : 1;

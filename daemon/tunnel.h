@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "conf/config.h"
+#include "daemon/datapath.h"
 #include "daemon/log.h"
 #include "tunnel/gre.h"
 #include "tunnel/gro.h"
@@ -53,10 +54,34 @@ struct tunnel_counters {
 	uint64_t echo_replies;                      /* secure: pings to gre_local answered */
 };
 
+/* Whether a tunnel runs (daemon/lifecycle.c). */
+enum tunnel_state {
+	TUNNEL_FAILED = 0,   /* not running: last_error says why; retried (retry_at) */
+	TUNNEL_UP,           /* its interface exists and its data path runs */
+};
+
+/* One address or route of the configuration, as it stands in the kernel.
+ * Kept beside the configuration's list, index for index. */
+enum item_state {
+	ITEM_PENDING = 0,    /* not there yet: the link is down (a route), or not tried */
+	ITEM_INSTALLED,
+	ITEM_FAILED,         /* the kernel refused it: err */
+};
+
+struct tunnel_item {
+	uint8_t state;       /* enum item_state */
+	uint8_t conflict_type; /* a route that exists already: its RTN_* type */
+	int err;             /* -errno of the last attempt (ITEM_FAILED, or ENETDOWN) */
+	int conflict_oif;    /* a route that exists already: its link, 0 unknown */
+};
+
 struct tunnel {
 	struct gresecd *d;
 	struct tunnel_config cfg;
-	int tun_fd;
+	enum tunnel_state state;
+	const struct datapath_ops *dp; /* who moves the packets (daemon/datapath.h); NULL while failed */
+	char dp_reason[160];         /* why that path: logged and shown */
+	int tun_fd;                  /* user path: the TUN/TAP device, else -1 */
 	int ifindex;
 	char ifname[IFNAMSIZ];
 	uint32_t mtu;
@@ -71,8 +96,8 @@ struct tunnel {
 	union sockaddr_inet remote;  /* plain: the peer; secure: the current endpoint */
 	bool has_remote;
 
-	struct gre_socket *gre_sock; /* plain mode */
-	/* plain: the tunnels of gre_sock with the same remote (plain.c) */
+	struct gre_socket *gre_sock; /* plain mode: raw socket (kernel path: keepalives only) */
+	/* plain, user path: the tunnels of gre_sock with the same remote (plain.c) */
 	struct plain_src *psrc;
 	struct tunnel *src_next, *src_prev;
 	struct secure_peer *peer;    /* secure mode */
@@ -81,22 +106,111 @@ struct tunnel {
 	ev_timer keepalive_timer;
 	uint32_t keepalive_missed;
 
+	/* kernel path: the link takes IFLA_PROTO_DOWN for a dead peer (else
+	 * it goes administratively down: kernel_gre.c) */
+	bool kernel_protodown;
+	/* user path, plain, on a kernel with GRE: the ICMP sink (kernel_gre.c) */
+	int sink_ifindex;
+	char sink_name[IFNAMSIZ];
+	bool sink_failed;            /* tried and failed: not again until recreated */
+
 	struct tunnel_counters ctr;
 	struct log_ratelimit rl;     /* per-tunnel log limiter for packet-path problems */
-	struct tunnel *next;
+	uint64_t last_rx;            /* plain: the latest valid packet from the peer (monotonic ns) */
+	uint64_t kernel_rx_seen;     /* kernel path: the link's rx_packets when last looked at */
+
+	/* ---- life (daemon/lifecycle.c) ---- */
+	char last_error[256];        /* why it failed or was lost last; "" none */
+	uint64_t last_error_at;      /* monotonic ns */
+	unsigned failures;           /* attempts that failed in a row */
+	unsigned backoff;            /* seconds of the last retry delay (doubles to 60) */
+	uint64_t retry_at;           /* monotonic ns of the next attempt while failed */
+	ev_timer retry_timer;
+	uint64_t up_since;           /* monotonic ns */
+	unsigned rebuilds;           /* made again after being lost while it ran */
+	struct tunnel_item addr_st[CONF_MAX_ADDRESSES];
+	struct tunnel_item route_st[CONF_MAX_ROUTES];
+	bool admin_down;             /* someone else set the link down: left down */
+	bool down_by_us;             /* kernel path: gresecd set the link down (dead peer) */
+	bool reinstall;              /* addresses or routes may be gone: put them back */
+	bool check_queued;           /* on d->checks */
+	bool local_missing;          /* the underlay local address is not on this host */
+	bool in_failed;              /* on d->failed */
+	enum tunnel_wait {           /* what a failed tunnel waits for (watch.c retries at once) */
+		WAIT_NOTHING = 0, WAIT_DEVICE, WAIT_LOCAL, WAIT_NAME,
+	} wait;
+	unsigned repair_tokens;      /* repairs allowed now (a fight with someone is bounded) */
+	uint64_t repair_refill;      /* monotonic ns of the last token refill */
+	bool repair_paused_logged;
+	struct log_ratelimit rl_heal; /* "put back" messages */
+	/* A resync after lost notifications (watch.c): what the dumps found. */
+	bool rs_seen;
+	uint16_t rs_addr;            /* bit i: cfg.addresses[i] */
+	uint64_t rs_route;           /* bit i: cfg.routes[i] (the first 64) */
+	struct tunnel *check_next;
+	struct tunnel *failed_next;
+	struct tunnel *next;         /* d->tunnels, in the configuration's order */
 };
 
-/* Create the interface, configure it and open the data path. */
-int tunnel_create(struct gresecd *d, const struct tunnel_config *cfg, struct tunnel **out);
-/* Remove what tunnel_create added (addresses and routes go with the interface). */
+/* ---- life of a tunnel (daemon/lifecycle.c) ----
+ *
+ * Every configured tunnel has a struct tunnel, running or not.  One that
+ * cannot come up (a key file, a local address not assigned yet, a missing
+ * device, its name in use) is TUNNEL_FAILED with its last error and is
+ * retried: after 1 s, doubling to 60 s, and at once when rtnetlink says
+ * what it waits for appeared (daemon/watch.c) or on a reload.  One that
+ * runs is kept as configured: its link, addresses and routes are looked
+ * at whenever rtnetlink reports a change to them (tunnel_check). */
+
+/* A tunnel for cfg, not started (TUNNEL_FAILED without an error). */
+struct tunnel *tunnel_new(struct gresecd *d, const struct tunnel_config *cfg);
+/* Try to bring it up now: interface, MTU, addresses, routes, data path.
+ * 0, or -errno with the error recorded (last_error) and a retry armed. */
+int tunnel_bring_up(struct tunnel *t);
+/* Stop and remove its interface (addresses and routes go with it); it
+ * stays FAILED with what it has recorded, no retry armed. */
+void tunnel_take_down(struct tunnel *t);
+/* Take down and free. */
 void tunnel_destroy(struct tunnel *t);
-/* The same, except that the TUN/TAP descriptor is returned (or -1), not
- * closed: the interface goes when it is closed (gresecd_close_fds()). */
-int tunnel_release(struct tunnel *t);
+/* It stopped working under us (interface deleted, device gone, a fatal
+ * error on its fd): take it down, record why, and make it again (at once
+ * if it had run a while, else after the back-off). */
+void tunnel_lost(struct tunnel *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Record a failure found before trying (the checks at start): err says
+ * what it waits for (-ENODEV device, -EADDRNOTAVAIL local address,
+ * -EEXIST its name); a retry is armed. */
+void tunnel_fail(struct tunnel *t, int err, const char *msg);
+/* A failed tunnel: try again as soon as the event loop runs. */
+void tunnel_retry_now(struct tunnel *t);
 /* Apply changes that do not need a new interface; -EAGAIN if it must be recreated. */
 int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg);
 
-/* The running tunnel of that name, or NULL (daemon/daemon.c: a hash table). */
+/* Look at the link, addresses and routes of a running tunnel (queued;
+ * tunnel_run_checks does it once per burst of rtnetlink events).
+ * reinstall: something of ours may have been removed. */
+void tunnel_queue_check(struct tunnel *t, bool reinstall);
+void tunnel_run_checks(struct gresecd *d);
+
+/* Whether any address or route of a running tunnel is not in place. */
+bool tunnel_items_incomplete(const struct tunnel *t);
+
+/* Add the addresses and the routes (routes only when link_up), keeping
+ * each one's state; repair: it is a repair, say what was put back.
+ * Returns how many that were in place had gone and were put back. */
+unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair);
+
+/* Why an item is not installed, for people ("the link is down",
+ * "another route to it exists (dev eth0)", the kernel's error). */
+const char *tunnel_item_why(const struct tunnel_item *it, char *buf, size_t len);
+
+/* The GRE header options of t->cfg into t->gre_tx and t->gre_rx. */
+void tunnel_gre_params(struct tunnel *t);
+
+/* "tunnel \"x\": " taken off a log message, for last_error. */
+const char *tunnel_strip_name(const struct tunnel *t, const char *msg);
+
+/* The configured tunnel of that name, running or not, or NULL
+ * (daemon/daemon.c: a hash table of every tunnel on d->tunnels). */
 struct tunnel *tunnel_find(struct gresecd *d, const char *name);
 
 /* Deliver a decapsulated GRE packet (p holds the GRE header on).
@@ -122,19 +236,40 @@ void tunnel_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* Count n packets handed to the underlay (inner bytes). */
 void tunnel_count_tx(struct tunnel *t, struct pkt **pkts, unsigned n);
 /* sendmmsg that counts each packet the kernel refuses as a tx_error and
- * goes on with the rest; ttl: per-packet outer TTL, or NULL.  Counts tx;
- * returns packets sent. */
+ * goes on with the rest; ttl: per-packet outer TTL, or NULL; tos:
+ * per-packet outer TOS or traffic class (-1: the socket's), or NULL.
+ * Counts tx; returns packets sent. */
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
-			 const union sockaddr_inet *dst, const int *ttl);
+			 const union sockaddr_inet *dst, const int *ttl, const int *tos);
 
 void tunnel_set_carrier(struct tunnel *t, bool on);
+
+/* The counters `gresec show` reports, given the link as read (kernel
+ * path: traffic from its statistics). */
+void tunnel_counters(struct tunnel *t, struct tunnel_counters *c, const struct nl_link_info *k);
+
+/* MTU and UP on t->ifindex, then addresses and routes (both paths).
+ * Fails only when the link cannot be set up; an address or route that
+ * cannot be added is recorded in its item state. */
+int tunnel_configure_link(struct tunnel *t);
+
+/* The MAC of a gretap tunnel: the configured one, else one derived from
+ * the configuration (stable across restarts, different at the two ends:
+ * see gresec.conf(5), mac). */
+void tunnel_mac(const struct tunnel_config *c, uint8_t mac[6]);
 
 /* TTL (hop limit) of the header put around a GRE packet p: the tunnel's
  * ttl, or with ttl 0 ("inherit") the inner IP packet's, else 64. */
 int tunnel_outer_ttl(const struct tunnel *t, const struct pkt *p);
 
-/* Plain mode data path (daemon/plain.c). */
+/* TOS (traffic class) of that header: the tunnel's tos, with "inherit"
+ * the inner IP packet's DSCP; -1 for tos 0 (the socket's default, 0). */
+int tunnel_outer_tos(const struct tunnel *t, const struct pkt *p);
+
+/* Plain mode data path (daemon/plain.c).  plain_start: user path (the
+ * shared raw socket); plain_kernel_start: kernel path (keepalives only). */
 int plain_start(struct tunnel *t);
+int plain_kernel_start(struct tunnel *t);
 void plain_stop(struct tunnel *t);
 int plain_send(struct tunnel *t, struct pkt *p);
 void plain_transmit(struct tunnel *t, struct pkt **pkts, unsigned n);

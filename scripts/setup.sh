@@ -11,7 +11,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
 libsodium-dev libb2-dev libmnl-dev libconfig-dev libev-dev libcmocka-dev libjson-c-dev
 iproute2 iputils-ping procps psmisc python3 python3-scapy tshark tcpdump iperf3
 bird2 frr clang llvm valgrind kmod ca-certificates
-qemu-system-x86 busybox-static wireguard-tools wireguard-go dash cpio xz-utils
+qemu-system-x86 busybox-static wireguard-tools wireguard-go dash cpio xz-utils ethtool
 dpkg-dev debhelper fakeroot lintian adduser pkgconf"
 
 missing=""

@@ -114,7 +114,7 @@ enum gre_result gre_decap(struct pkt *p, struct gre_rx *rx, uint16_t *proto_out)
 
 	if (flags & GRE_FLAG_C) {
 		/* Over header and payload, the checksum field included. */
-		if (inet_checksum(h, p->len) != 0)
+		if (!rx->csum_trusted && inet_checksum(h, p->len) != 0)
 			return GRE_DROP_CSUM_BAD;
 		o += GRE_OPT_LEN;
 	} else if (rx->csum_required) {

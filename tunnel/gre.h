@@ -64,6 +64,8 @@ struct gre_rx {
 	bool seq_started;
 	uint32_t next_seq;
 	bool keepalive_enabled;   /* accept protocol 0 as GRE_KEEPALIVE */
+	bool csum_trusted;        /* take a checksum unverified (a GRO-merged packet
+				   * keeps its first segment's: daemon/tunnel.c) */
 };
 
 enum gre_result {

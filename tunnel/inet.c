@@ -137,6 +137,53 @@ int inet_packet_len(const uint8_t *pkt, size_t len, uint16_t proto, size_t *ip_l
 	return 0;
 }
 
+bool inet_tcp_gro_super(const uint8_t *pkt, size_t len, uint16_t proto, struct inet_tcp_gro *out)
+{
+	uint8_t tail[8] = { 0 };
+	uint32_t pseudo;
+	uint16_t partial;
+	size_t ip_hlen, tcp_len, tcp_hlen;
+
+	if (proto == GRE_PROTO_IPV4) {
+		if (len < IPV4_HDR_LEN || pkt[0] != 0x45 || load_be16(pkt + 2) != len ||
+		    pkt[9] != IPPROTO_TCP_NUM || (load_be16(pkt + 6) & 0x3fff))
+			return false;
+		ip_hlen = IPV4_HDR_LEN;
+		tcp_len = len - ip_hlen;
+		pseudo = inet_csum_partial(pkt + 12, 8, 0);
+		tail[1] = IPPROTO_TCP_NUM;
+		store_be16(tail + 2, (uint16_t)tcp_len);
+		pseudo = inet_csum_partial(tail, 4, pseudo);
+	} else if (proto == GRE_PROTO_IPV6) {
+		if (len < IPV6_HDR_LEN || (pkt[0] >> 4) != 6 ||
+		    (size_t)IPV6_HDR_LEN + load_be16(pkt + 4) != len || pkt[6] != IPPROTO_TCP_NUM)
+			return false;
+		ip_hlen = IPV6_HDR_LEN;
+		tcp_len = len - ip_hlen;
+		pseudo = inet_csum_partial(pkt + 8, 32, 0);
+		store_be32(tail, (uint32_t)tcp_len);
+		tail[7] = IPPROTO_TCP_NUM;
+		pseudo = inet_csum_partial(tail, 8, pseudo);
+	} else {
+		return false;
+	}
+	if (tcp_len < TCP_HDR_LEN)
+		return false;
+	tcp_hlen = (size_t)(pkt[ip_hlen + 12] >> 4) * 4;
+	if (tcp_hlen < TCP_HDR_LEN || tcp_hlen > tcp_len)
+		return false;
+	if (inet_csum_fold(inet_csum_partial(pkt + ip_hlen, tcp_len, pseudo)) == 0)
+		return false;   /* a complete, correct checksum */
+	partial = (uint16_t)~inet_csum_fold(pseudo);     /* folded, not complemented */
+	if (load_be16(pkt + ip_hlen + 16) != partial)
+		return false;   /* just wrong */
+	out->v6 = proto == GRE_PROTO_IPV6;
+	out->ip_hlen = ip_hlen;
+	out->tcp_hlen = tcp_hlen;
+	out->payload = tcp_len - tcp_hlen;
+	return true;
+}
+
 /* Walk the IPv6 extension headers of pkt[0..end) to the upper-layer
  * header.  Returns 0 with its protocol and offset, 1 for a non-first
  * fragment (no upper-layer header in it), -1 when malformed. */

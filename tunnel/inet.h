@@ -39,6 +39,24 @@ uint16_t inet_csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word)
  * gretap: receivers ignore trailing padding, keep them as they are). */
 int inet_packet_len(const uint8_t *pkt, size_t len, uint16_t proto, size_t *ip_len_out);
 
+/* A TCP packet as the kernel's GRO leaves it after merging segments. */
+struct inet_tcp_gro {
+	bool v6;
+	size_t ip_hlen;         /* 20 or 40 */
+	size_t tcp_hlen;        /* with options */
+	size_t payload;         /* TCP payload bytes */
+};
+
+/* Whether pkt[0..len), an IPv4 (no options, not a fragment) or IPv6 (next
+ * header TCP) packet, proto 0x0800 / 0x86dd, is TCP whose checksum does not
+ * verify but holds exactly the pseudo-header sum of its length: the
+ * kernel's partial checksum (CHECKSUM_PARTIAL), which is what a GRO-merged
+ * packet carries (tcp4_gro_complete / tcp6_gro_complete).  The kernel's
+ * GRE GRO merges the peer's GRE packets that way before a raw socket sees
+ * them.  A packet with a correct checksum, or with any other wrong one, is
+ * not (false); the lengths must match the IP header exactly. */
+bool inet_tcp_gro_super(const uint8_t *pkt, size_t len, uint16_t proto, struct inet_tcp_gro *out);
+
 /* Lower the MSS option of a TCP SYN or SYN-ACK in an IPv4 or IPv6 packet
  * (first fragment; IPv6 extension headers are skipped) to max_mss when it
  * is larger, updating the TCP checksum incrementally.  Returns true when

@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 #include <netinet/udp.h>
+#include <linux/filter.h>
 
 #include "tunnel/sock.h"
 #include "tunnel/wire.h"
@@ -204,9 +205,10 @@ static int bind_addr(union sockaddr_inet *sa, int family,
 	return sockaddr_from_ip(sa, local, port);
 }
 
-static int open_bound(int family, int type, int proto,
-		      const struct ip_addr *local, uint16_t port,
-		      const char *device)
+/* filter (may be NULL) is attached before anything can be queued. */
+static int open_bound_filtered(int family, int type, int proto,
+			       const struct ip_addr *local, uint16_t port,
+			       const char *device, const struct sock_fprog *filter)
 {
 	union sockaddr_inet sa;
 	int fd, err;
@@ -220,6 +222,10 @@ static int open_bound(int family, int type, int proto,
 	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return -errno;
+	if (filter && setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, filter, sizeof(*filter)) < 0) {
+		err = -errno;
+		goto fail;
+	}
 	if (type == SOCK_DGRAM) {
 		err = setopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 		if (!err && family == AF_INET6)
@@ -248,9 +254,86 @@ fail:
 	return err;
 }
 
+static int open_bound(int family, int type, int proto,
+		      const struct ip_addr *local, uint16_t port,
+		      const char *device)
+{
+	return open_bound_filtered(family, type, proto, local, port, device, NULL);
+}
+
 int sock_open_gre(int family, const struct ip_addr *local, const char *device)
 {
 	return open_bound(family, SOCK_RAW, IPPROTO_GRE_NUM, local, 0, device);
+}
+
+/* Classic BPF over what an IPv4 raw socket receives (the outer IPv4 header
+ * first): accept GRE of protocol 0 (our keepalive coming back), and GRE of
+ * protocol 0x0800 whose inner packet is a short IPv4 packet of protocol 47
+ * (the peer's keepalive, to be sent back); drop everything else, above all
+ * the tunnel's traffic, which the kernel's GRE device takes. */
+#define KA_STMT(c, k) { (uint16_t)(c), 0, 0, (uint32_t)(k) }
+#define KA_JUMP(c, k, t, f) { (uint16_t)(c), (uint8_t)(t), (uint8_t)(f), (uint32_t)(k) }
+static const struct sock_filter keepalive_filter[] = {
+	/*  0 */ KA_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),            /* X = outer header length */
+	/*  1 */ KA_STMT(BPF_LD | BPF_H | BPF_IND, 2),             /* A = GRE protocol */
+	/*  2 */ KA_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 29, 0),     /* 0: accept (32) */
+	/*  3 */ KA_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 29),/* else not IPv4: drop (33) */
+	/*  4 */ KA_STMT(BPF_LD | BPF_B | BPF_IND, 0),             /* A = GRE flags, C K S bits */
+	/*  5 */ KA_STMT(BPF_ST, 0),                               /* M0 = flags */
+	/*  6 */ KA_STMT(BPF_MISC | BPF_TXA, 0),
+	/*  7 */ KA_STMT(BPF_ALU | BPF_ADD | BPF_K, 4),            /* A = GRE base header end */
+	/*  8 */ KA_STMT(BPF_ST, 1),                               /* M1 = inner offset so far */
+	/*  9 */ KA_STMT(BPF_LD | BPF_MEM, 0),
+	/* 10 */ KA_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 0, 3),  /* checksum present */
+	/* 11 */ KA_STMT(BPF_LD | BPF_MEM, 1),
+	/* 12 */ KA_STMT(BPF_ALU | BPF_ADD | BPF_K, 4),
+	/* 13 */ KA_STMT(BPF_ST, 1),
+	/* 14 */ KA_STMT(BPF_LD | BPF_MEM, 0),
+	/* 15 */ KA_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x20, 0, 3),  /* key present */
+	/* 16 */ KA_STMT(BPF_LD | BPF_MEM, 1),
+	/* 17 */ KA_STMT(BPF_ALU | BPF_ADD | BPF_K, 4),
+	/* 18 */ KA_STMT(BPF_ST, 1),
+	/* 19 */ KA_STMT(BPF_LD | BPF_MEM, 0),
+	/* 20 */ KA_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x10, 0, 3),  /* sequence present */
+	/* 21 */ KA_STMT(BPF_LD | BPF_MEM, 1),
+	/* 22 */ KA_STMT(BPF_ALU | BPF_ADD | BPF_K, 4),
+	/* 23 */ KA_STMT(BPF_ST, 1),
+	/* 24 */ KA_STMT(BPF_LDX | BPF_MEM, 1),                    /* X = inner IPv4 header */
+	/* 25 */ KA_STMT(BPF_LD | BPF_B | BPF_IND, 0),
+	/* 26 */ KA_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0),
+	/* 27 */ KA_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x40, 0, 5),   /* version 4, else drop */
+	/* 28 */ KA_STMT(BPF_LD | BPF_B | BPF_IND, 9),
+	/* 29 */ KA_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_GRE_NUM, 0, 3), /* GRE, else drop */
+	/* 30 */ KA_STMT(BPF_LD | BPF_H | BPF_IND, 2),             /* inner total length */
+	/* 31 */ KA_JUMP(BPF_JMP | BPF_JGT | BPF_K, 64, 1, 0),     /* a keepalive is short */
+	/* 32 */ KA_STMT(BPF_RET | BPF_K, 0xffff),                 /* accept */
+	/* 33 */ KA_STMT(BPF_RET | BPF_K, 0),                      /* drop */
+};
+
+int sock_open_gre_keepalive(const struct ip_addr *local, const struct ip_addr *remote,
+			    const char *device)
+{
+	struct sock_fprog prog = {
+		.len = sizeof(keepalive_filter) / sizeof(keepalive_filter[0]),
+		.filter = (struct sock_filter *)keepalive_filter,
+	};
+	union sockaddr_inet peer;
+	int fd;
+
+	if (!local || local->family != AF_INET || !remote || remote->family != AF_INET)
+		return -EAFNOSUPPORT;
+	fd = open_bound_filtered(AF_INET, SOCK_RAW, IPPROTO_GRE_NUM, local, 0, device, &prog);
+	if (fd < 0)
+		return fd;
+	/* A connected raw socket only takes packets from the peer. */
+	sockaddr_from_ip(&peer, remote, 0);
+	if (connect(fd, &peer.sa, sockaddr_len(&peer)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 int sock_open_udp(int family, const struct ip_addr *local, uint16_t port,

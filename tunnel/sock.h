@@ -71,6 +71,16 @@ const char *sockaddr_format(const union sockaddr_inet *sa, char *buf,
  * the fd or -errno. */
 int sock_open_gre(int family, const struct ip_addr *local, const char *device);
 
+/* The keepalive socket of a tunnel whose traffic the kernel's own GRE
+ * device carries: an IPv4 raw IP-47 socket bound to local (and device,
+ * "" or NULL: none), connected to remote, with a classic BPF filter that
+ * lets through only keepalive packets: GRE of protocol 0 (our keepalive
+ * coming back) and GRE of protocol 0x0800 around a short IPv4 GRE packet
+ * (the peer's keepalive).  The tunnel's data never reaches user space.
+ * Returns the fd or -errno (-EAFNOSUPPORT unless both are IPv4). */
+int sock_open_gre_keepalive(const struct ip_addr *local, const struct ip_addr *remote,
+			    const char *device);
+
 /* UDP socket bound to local (NULL/AF_UNSPEC: any) and port (host order, 0:
  * ephemeral), SO_REUSEADDR, no DF, IPV6_V6ONLY for AF_INET6 so an IPv4
  * and an IPv6 socket can share the port.  Returns the fd or -errno. */

@@ -563,9 +563,9 @@ uint64_t gresecd_now_ns(void)
 /* daemon/tunnel.c: sendmmsg; secure_transmit() never gets there without a
  * socket, and the receive path never transmits bursts. */
 unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n,
-			 const union sockaddr_inet *dst, const int *ttl)
+			 const union sockaddr_inet *dst, const int *ttl, const int *tos)
 {
-	(void)t; (void)fd; (void)pkts; (void)n; (void)dst; (void)ttl;
+	(void)t; (void)fd; (void)pkts; (void)n; (void)dst; (void)ttl; (void)tos;
 	fprintf(stderr, "fuzz_secure_rx: tunnel_sendmmsg reached (the receive path never sends bursts)\n");
 	abort();
 }

@@ -90,8 +90,11 @@ check "control socket is a socket" test -S "$SOCK"
 text=$(nsx "$A" "$GRESEC" -s "$SOCK" show)
 check "show: text names the tunnel and its description" \
 	eval 'echo "$text" | grep -qx "tunnel: gre1 (control test)"'
-check "show: text gives mode, interface and state" \
-	eval 'echo "$text" | grep -q "mode: plain gre, interface gre1, mtu [0-9]*, state up"'
+check "show: text gives mode, interface and state (no keepalives: liveness unknown, not \"up\")" \
+	eval 'echo "$text" | grep -q "mode: plain gre, interface gre1, mtu [0-9]*, state unknown liveness"'
+check "show: text gives the carrier and the last packet from the peer" \
+	eval 'echo "$text" | grep -q "carrier: up, liveness: unknown (no keepalives), last packet from the peer: [0-9.]* s ago"'
+check "show: text gives the addresses" eval 'echo "$text" | grep -qx "  addresses: 11.11.1.1/30 peer 11.11.1.2"'
 check "show: text gives local and remote" \
 	eval 'echo "$text" | grep -q "local: $UL4_A  remote: $UL4_B"'
 check "show: text gives the key" eval 'echo "$text" | grep -q "gre: ikey 7 okey 7"'
@@ -125,6 +128,18 @@ assert t["state"] == "up" and t["carrier"] is True and t["latest_handshake_age"]
 assert t["key"] == {"ikey": 7, "okey": 7}, t["key"]
 assert isinstance(t["ifindex"], int) and t["ifindex"] > 0
 assert t["rx_packets"] >= 3 and t["tx_packets"] >= 3
+' "$json"
+check "show --json: the added fields (liveness, link, addresses, errors)" "$PY" -c '
+import json, sys
+t = json.loads(sys.argv[1])["tunnels"][0]
+assert t["liveness"] == "unknown", t["liveness"]          # no keepalives: not "alive"
+assert isinstance(t["last_rx_age"], float) and t["last_rx_age"] < 30, t["last_rx_age"]
+assert t["mtu"] == t["mtu_configured"] == t["link"]["mtu"], (t["mtu"], t["link"])
+assert t["link"]["up"] is True and t["link"]["lower_up"] is True and "UP" in t["link"]["flags"]
+assert t["addresses"] == [{"address": "11.11.1.1/30", "peer": "11.11.1.2", "state": "installed", "error": None}], t["addresses"]
+assert t["routes"] == [] and t["last_error"] is None and t["retry_in"] is None
+assert t["failures"] == 0 and t["rebuilds"] == 0 and t["admin_down"] is False and t["local_assigned"] is True
+assert t["mac"] is None and "session" not in t
 ' "$json"
 check_eq "show --json: ifindex matches the kernel's" \
 	"$(echo "$json" | json_get tunnels.gre1.ifindex)" "$(link_field "$A" gre1 ifindex)"

@@ -204,8 +204,9 @@ round()
 	echo "$out"
 	check_eq "$label: reload with a tunnel that cannot be set up exits 1" "$rc" 1
 	check "$label: ... and says the reload failed" eval 'echo "$out" | grep -qF "reload failed (gresec reload exit status 1)"'
-	check "$label: ... with the daemon's reason" \
-		eval 'echo "$out" | grep -qF "some tunnels could not be set up"'
+	check "$label: ... with the daemon's reason, naming the tunnel" \
+		eval 'echo "$out" | grep -qF "1 of 3 tunnels not running" && echo "$out" | grep -qF "tunnel \"gsi9\" (line" &&
+		      echo "$out" | grep -qF "local address 10.0.0.99 is not assigned"'
 	check "$label: ... the daemon lives on" alive "$pid"
 	check "$label: ... gsi1 still there" link_exists "$NS" gsi1
 	EXTRA_TUNNEL=""
@@ -262,6 +263,20 @@ round()
 	check "$label: gsi1 back after start over stale state" link_exists "$NS" gsi1
 	init_rc "$label" 0 stop
 	check "$label: gsi0 removed after the last stop" link_gone "$NS" gsi0
+
+	# A tunnel that cannot come up on this host (gresecd -t exits 2): the
+	# script warns and starts; the daemon runs the others and retries it.
+	EXTRA_TUNNEL='name = "gsi8"; mode = "plain"; local = "10.0.0.1"; remote = "10.0.0.2"; key = 88; device = "nosuch8";'
+	write_conf 1
+	out=$(init start 2>&1); rc=$?
+	echo "$out"
+	check_eq "$label: start with a tunnel that cannot come up exits 0" "$rc" 0
+	check "$label: ... and warns" eval 'echo "$out" | grep -qF "some tunnels of $CONF cannot come up now"'
+	check "$label: ... the others run" link_exists "$NS" gsi0
+	check "$label: ... that one is retried" eval 'ip netns exec "$NS" "$GRESEC" -s "$SOCK" show --brief gsi8 | grep -q "^gsi8 .*failed"'
+	init_rc "$label" 0 stop
+	EXTRA_TUNNEL=""
+	write_conf 1
 	init_rc "$label (final)" 3 status
 
 	init_rc "$label" 2 bogus-action

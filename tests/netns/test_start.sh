@@ -4,9 +4,10 @@
 #   ns S: veth-a 10.0.0.1/24 <──> veth-b 10.0.0.2/24 (both in ns S)
 #         gt0 plain 10.0.0.1 -> 10.0.0.2 (10.204.0.1/30), gt1 secure
 #
-# - A daemonizing start that fails prints the daemon's reasons on the
-#   shell's stderr and exits 1 (no syslog is reachable: /dev/log is hidden
-#   where it exists); a good one exits 0 once the daemon runs.
+# - A daemonizing start prints the daemon's reasons on the shell's stderr
+#   (no syslog is reachable: /dev/log is hidden where it exists): exit 1
+#   for an invalid file or daemon section; exit 0 once the daemon runs,
+#   also when some tunnels cannot come up (they are retried).
 # - Relative paths (-c, the file's pid file, socket and key file, -p, -s)
 #   are taken from the start directory: the daemon runs in / and reloads
 #   still find them.
@@ -90,20 +91,41 @@ stop_pid()
 
 echo "# ---- a daemonizing start reports its result ----"
 (umask 022 && "$GRESEC" genkey >"$TMPD/open.key" 2>/dev/null)
+# Two tunnels that cannot come up: the daemon starts anyway (each is
+# retried), and the shell sees why on stderr.
 C="$TMPD/bad.conf"
 conf "$C" "pid_file = \"$TMPD/bad.pid\"; control_socket = \"$TMPD/bad.sock\";" \
 	"$PLAIN device = \"nosuch0\";" "$(secure_t "$TMPD/open.key")"
 in_ns_no_syslog "$GRESECD" -c "$C" >"$TMPD/bad.out" 2>"$TMPD/bad.err"; st=$?
 sed 's/^/#   stderr: /' "$TMPD/bad.err"
-check_eq "failing start: exit status 1" "$st" 1
-check "failing start: the device problem reaches the shell" \
+check_eq "tunnels that cannot come up: the start still exits 0" "$st" 0
+check "tunnels that cannot come up: the device problem reaches the shell" \
 	grep -qF 'gresecd: '"$C"':3: tunnel "gt0": device: "nosuch0" does not exist' "$TMPD/bad.err"
-check "failing start: the key file problem too" \
+check "tunnels that cannot come up: the key file problem too" \
 	grep -qF "private_key_file: \"$TMPD/open.key\": mode 0644 is too open" "$TMPD/bad.err"
-check "failing start: and why it stopped" \
-	grep -qF "gresecd: not starting: 2 problems found before setting up any tunnel" "$TMPD/bad.err"
-check "failing start: nothing on stdout" test ! -s "$TMPD/bad.out"
-check "failing start: no daemon left (no pid file)" test ! -e "$TMPD/bad.pid"
+check "tunnels that cannot come up: and that they are retried" \
+	grep -qF "gresecd: warning: 2 of 2 tunnels cannot come up now: the others start, and they are retried" "$TMPD/bad.err"
+check "tunnels that cannot come up: nothing on stdout" test ! -s "$TMPD/bad.out"
+BAD_PID=$(pid_of_file "$TMPD/bad.pid")
+DAEMON_PIDS+=("$BAD_PID")
+check "tunnels that cannot come up: the daemon runs" alive "$BAD_PID"
+stop_pid "$BAD_PID"
+
+# The configuration itself is wrong, or the daemon section: no start.
+C="$TMPD/invalid.conf"
+conf "$C" "pid_file = \"$TMPD/invalid.pid\"; control_socket = \"$TMPD/invalid.sock\";" "$PLAIN mtu = 20;"
+in_ns_no_syslog "$GRESECD" -c "$C" >"$TMPD/invalid.out" 2>"$TMPD/invalid.err"; st=$?
+check_eq "invalid configuration: exit status 1" "$st" 1
+check "invalid configuration: file:line on stderr" grep -qF "$C:3: tunnel \"gt0\": mtu: 20 is out of range" "$TMPD/invalid.err"
+check "invalid configuration: no daemon left (no pid file)" test ! -e "$TMPD/invalid.pid"
+C="$TMPD/nouser.conf"
+conf "$C" "pid_file = \"$TMPD/nouser.pid\"; control_socket = \"$TMPD/nouser.sock\"; user = \"gresec-no-such-user\";" "$PLAIN"
+in_ns_no_syslog "$GRESECD" -c "$C" >"$TMPD/nouser.out" 2>"$TMPD/nouser.err"; st=$?
+check_eq "unknown daemon.user: exit status 1" "$st" 1
+check "unknown daemon.user: says why on stderr ($(head -c 300 "$TMPD/nouser.err"))" \
+	grep -qF "gresec-no-such-user" "$TMPD/nouser.err"
+check "unknown daemon.user: no daemon left (no pid file)" test ! -e "$TMPD/nouser.pid"
+check "unknown daemon.user: gt0 not left behind" link_gone "$NS" gt0
 
 C="$TMPD/taken.conf"   # fails later: the socket's place is taken
 mkdir -p "$TMPD/taken.sock"

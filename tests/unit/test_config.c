@@ -139,6 +139,8 @@ static void test_plain_minimal(void **state)
 	assert_int_equal(t->n_routes, 0);
 	assert_int_equal(t->mtu, 1476);
 	assert_int_equal(t->ttl, 64);
+	assert_int_equal(t->tos, 0);
+	assert_int_equal(t->datapath, DATAPATH_AUTO);
 	assert_false(t->has_ikey);
 	assert_false(t->has_okey);
 	assert_false(t->checksum);
@@ -426,6 +428,67 @@ static void test_relative_paths(void **state)
 	assert_int_equal(conf_path_join(out, sizeof(out), "/aaaaaaaaaaaaaaaaaa", "b"), -1);
 }
 
+/* datapath and tos: every value, and what "auto" and "user" allow that
+ * "kernel" does not. */
+static void test_mac(void **state)
+{
+	static const uint8_t want[6] = { 0x02, 0x00, 0x5e, 0x10, 0xab, 0xcd };
+	struct gresec_config cfg, cfg2;
+
+	(void)state;
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02:00:5e:10:AB:cd\";\n"), &cfg);
+	assert_true(cfg.tunnels[0].has_mac);
+	assert_memory_equal(cfg.tunnels[0].mac, want, 6);
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02-00-5e-10-ab-cd\";\n"), &cfg2);
+	assert_memory_equal(cfg2.tunnels[0].mac, want, 6);
+	assert_true(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	load_ok(PLAIN("  type = \"gretap\"; mac = \"02:00:5e:10:ab:ce\";\n"), &cfg2);
+	assert_false(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	load_ok(PLAIN("  type = \"gretap\";\n"), &cfg2);
+	assert_false(cfg2.tunnels[0].has_mac);
+	assert_false(conf_tunnel_equal(&cfg.tunnels[0], &cfg2.tunnels[0]));
+	conf_free(&cfg2);
+	conf_free(&cfg);
+	load_ok(SECURE("  type = \"gretap\"; mac = \"0a:00:00:00:00:01\";\n"), &cfg);
+	assert_true(cfg.tunnels[0].has_mac);
+	conf_free(&cfg);
+}
+
+static void test_datapath_tos(void **state)
+{
+	struct gresec_config cfg;
+
+	(void)state;
+	load_ok(PLAIN("  datapath = \"kernel\"; tos = 184;\n"), &cfg);
+	assert_int_equal(cfg.tunnels[0].datapath, DATAPATH_KERNEL);
+	assert_int_equal(cfg.tunnels[0].tos, 184);
+	assert_string_equal(conf_datapath_name(cfg.tunnels[0].datapath), "kernel");
+	conf_free(&cfg);
+	load_ok(PLAIN("  datapath = \"user\"; tos = \"inherit\"; clamp_mss = true;\n"
+		      "  keepalive = 5; sequence = true;\n"), &cfg);
+	assert_int_equal(cfg.tunnels[0].datapath, DATAPATH_USER);
+	assert_int_equal(cfg.tunnels[0].tos, -1);
+	assert_string_equal(conf_datapath_name(cfg.tunnels[0].datapath), "user");
+	conf_free(&cfg);
+	/* auto: allowed with anything; the daemon picks user space for these */
+	load_ok(PLAIN("  datapath = \"auto\"; clamp_mss = true; keepalive = 5; sequence = true;\n"), &cfg);
+	assert_int_equal(cfg.tunnels[0].datapath, DATAPATH_AUTO);
+	assert_string_equal(conf_datapath_name(cfg.tunnels[0].datapath), "auto");
+	conf_free(&cfg);
+	/* kernel: keepalives without sequence numbers, sequence without keepalives */
+	load_ok(PLAIN("  datapath = \"kernel\"; keepalive = 5; checksum = true; key = 7;\n"), &cfg);
+	conf_free(&cfg);
+	load_ok(PLAIN("  datapath = \"kernel\"; sequence = true; clamp_mss = false;\n"), &cfg);
+	conf_free(&cfg);
+	load_ok(SECURE("  datapath = \"user\";\n"), &cfg);
+	assert_int_equal(cfg.tunnels[0].datapath, DATAPATH_USER);
+	conf_free(&cfg);
+	load_ok(SECURE("  datapath = \"auto\";\n"), &cfg);
+	conf_free(&cfg);
+}
+
 /* ---- broken configurations: one message each, exact text and line ---- */
 
 struct broken {
@@ -434,6 +497,21 @@ struct broken {
 };
 
 static const struct broken broken_table[] = {
+	{ PLAIN("  type = \"gretap\"; mac = \"03:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"03:00:00:00:00:01\" is a multicast address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00:00:00:00\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00:00:00:00\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00:00:00:00:01:02\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00:00:00:00:01:02\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"02:00-00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"02:00-00:00:00:01\" is not a MAC address" },
+	{ PLAIN("  type = \"gretap\"; mac = \"00:00:00:00:00:00\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: \"00:00:00:00:00:00\" is not a usable address" },
+	{ PLAIN("  type = \"gretap\"; mac = 5;\n"), "test.conf:6: tunnel \"gre1\": mac: expected a string" },
+	{ PLAIN("  type = \"gre\"; mac = \"02:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: only for type \"gretap\"" },
+	{ PLAIN("  mac = \"02:00:00:00:00:01\";\n"),
+	  "test.conf:6: tunnel \"gre1\": mac: only for type \"gretap\" (the type is \"gre\" by default)" },
 	{ PLAIN("  key = 4294967296;\n"),
 	  "test.conf:6: tunnel \"gre1\": key: 4294967296 is out of range 0..4294967295" },
 	{ PLAIN("  key = -1;\n"), "test.conf:6: tunnel \"gre1\": key: -1 is out of range 0..4294967295" },
@@ -452,6 +530,27 @@ static const struct broken broken_table[] = {
 	{ PLAIN("  ttl = \"always\";\n"),
 	  "test.conf:6: tunnel \"gre1\": ttl: \"always\" is neither an integer 1..255 nor \"inherit\"" },
 	{ PLAIN("  key = 1;\n  ikey = 2;\n"), "test.conf:6: tunnel \"gre1\": key: cannot be combined with ikey" },
+	{ PLAIN("  datapath = \"fast\";\n"),
+	  "test.conf:6: tunnel \"gre1\": datapath: \"fast\" is not one of \"auto\", \"kernel\", \"user\"" },
+	{ PLAIN("  datapath = true;\n"), "test.conf:6: tunnel \"gre1\": datapath: expected a string, got a boolean" },
+	{ PLAIN("  datapath = \"kernel\";\n  clamp_mss = true;\n"),
+	  "test.conf:6: tunnel \"gre1\": datapath: \"kernel\" cannot clamp the MSS (clamp_mss on line 7): "
+	  "the kernel's GRE has no MSS clamping; use datapath = \"user\", or remove clamp_mss and clamp "
+	  "with nftables (docs/nftables/clamp-mss.nft)" },
+	{ PLAIN("  keepalive = 10;\n  datapath = \"kernel\";\n  sequence = true;\n"),
+	  "test.conf:7: tunnel \"gre1\": datapath: \"kernel\" cannot send keepalives with sequence numbers "
+	  "(keepalive on line 6, sequence on line 8)" },
+	{ SECURE("  datapath = \"kernel\";\n"),
+	  "test.conf:6: tunnel \"sec1\": datapath: \"kernel\" is for plain mode only: secure mode runs in "
+	  "user space (use \"auto\" or \"user\")" },
+	{ PLAIN("  tos = 1;\n"),
+	  "test.conf:6: tunnel \"gre1\": tos: 1 sets ECN bits (the two low bits): give DSCP * 4, for example 0" },
+	{ PLAIN("  tos = 186;\n"), "test.conf:6: tunnel \"gre1\": tos: 186 sets ECN bits (the two low bits): "
+	  "give DSCP * 4, for example 184" },
+	{ PLAIN("  tos = 256;\n"), "test.conf:6: tunnel \"gre1\": tos: 256 is out of range 0..252" },
+	{ PLAIN("  tos = \"copy\";\n"),
+	  "test.conf:6: tunnel \"gre1\": tos: \"copy\" is neither an integer 0..252 nor \"inherit\"" },
+	{ SECURE("  tos = 0;\n"), "test.conf:6: tunnel \"sec1\": tos: only valid in plain mode" },
 	{ PLAIN("  checksum = 1;\n"),
 	  "test.conf:6: tunnel \"gre1\": checksum: expected a boolean (true or false), got an integer" },
 	{ PLAIN("  routes = ( \"10.0.0.0/8\",\n    \"192.168.2.1/24\" );\n"),
@@ -771,6 +870,41 @@ static void test_all_problems_reported(void **state)
 	msgs_free(&ms);
 }
 
+/* Problems come in the file's order, whichever check found them: the
+ * checks between tunnels run after every tunnel's own checks. */
+static void test_problems_in_line_order(void **state)
+{
+	static const char text[] =
+		"tunnels = (\n"
+		" { name = \"a1\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.2\"; mtu = 99999; },\n"
+		" { name = \"a2\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.2\"; },\n"
+		" { name = \"a1\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.3\"; ttl = 999; },\n"
+		" { name = \"a4\"; mode = \"plain\"; local = \"10.0.0.1\"; remote = \"10.0.0.4\"; bogus = 1; }\n"
+		");\n";
+	static const char *const want[] = {
+		"test.conf:2: tunnel \"a1\": mtu: 99999",
+		"test.conf:3: tunnel \"a2\": remote: local \"10.0.0.1\", remote \"10.0.0.2\"",
+		"test.conf:4: tunnel \"a1\": ttl: 999",
+		"test.conf:4: tunnel \"a1\": name: \"a1\" is already used",
+		"test.conf:5: tunnel \"a4\": unknown setting \"bogus\"",
+	};
+	struct gresec_config cfg;
+	struct msgs ms = { 0 };
+
+	(void)state;
+	assert_int_equal(conf_load_string("test.conf", text, &cfg, collect, &ms), -1);
+	if (ms.n != sizeof(want) / sizeof(want[0]))
+		msgs_dump(&ms);
+	assert_int_equal(ms.n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < ms.n; i++) {
+		if (strncmp(ms.m[i], want[i], strlen(want[i])) != 0) {
+			msgs_dump(&ms);
+			fail_msg("message %zu: want \"%s...\"", i, want[i]);
+		}
+	}
+	msgs_free(&ms);
+}
+
 /* Write text to a fresh temp file; returns its path in buf. */
 static void temp_file(char *buf, size_t len, const char *text)
 {
@@ -985,6 +1119,9 @@ static void test_tunnel_equal(void **state)
 	DIFFERS(b.n_routes = 0);
 	DIFFERS(b.mtu++);
 	DIFFERS(b.ttl = 0);
+	DIFFERS(b.tos = -1);
+	DIFFERS(b.datapath = DATAPATH_KERNEL);
+	DIFFERS(b.datapath = DATAPATH_USER);
 	DIFFERS(b.has_ikey = true);
 	DIFFERS((b.has_okey = true, b.okey = 5));
 	DIFFERS(b.checksum = true);
@@ -1115,10 +1252,13 @@ int main(void)
 		cmocka_unit_test(test_broken_table),
 		cmocka_unit_test(test_many_tunnels),
 		cmocka_unit_test(test_all_problems_reported),
+		cmocka_unit_test(test_problems_in_line_order),
 		cmocka_unit_test(test_real_file),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_default_mtu),
 		cmocka_unit_test(test_tunnel_equal),
+		cmocka_unit_test(test_datapath_tos),
+		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_parse_helpers),
 		cmocka_unit_test(test_literal_widening),
 	};

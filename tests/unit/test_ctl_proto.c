@@ -45,6 +45,8 @@ static void test_every_command_valid(void **state)
 		{ CTL_CMD_SHOW_JSON, "sec-1.x_y" },
 		{ CTL_CMD_RELOAD, "" },
 		{ CTL_CMD_PING, "" },
+		{ CTL_CMD_SHOW_BRIEF, "" },
+		{ CTL_CMD_SHOW_BRIEF, "gre1" },
 	};
 	uint8_t buf[CTL_REQ_MAX + 16];
 	struct ctl_request req;
@@ -120,7 +122,7 @@ static void test_unknown_command(void **state)
 		size_t n = frame(buf, CTL_VERSION, (uint8_t)cmd, 0, NULL, 0);
 		enum ctl_parse r = parse(buf, n, &req);
 
-		if (cmd >= CTL_CMD_SHOW && cmd <= CTL_CMD_PING) {
+		if (cmd >= CTL_CMD_SHOW && cmd <= CTL_CMD_SHOW_BRIEF) {
 			assert_int_equal(r, CTL_PARSE_OK);
 			continue;
 		}
@@ -195,7 +197,8 @@ static void test_non_printable_arg(void **state)
 static void test_incomplete_every_length(void **state)
 {
 	static const char *const args[] = { "", "g", "gre1", "abcdefghijklmno" };
-	static const uint8_t cmds[] = { CTL_CMD_SHOW, CTL_CMD_SHOW_JSON, CTL_CMD_RELOAD, CTL_CMD_PING };
+	static const uint8_t cmds[] = { CTL_CMD_SHOW, CTL_CMD_SHOW_JSON, CTL_CMD_RELOAD, CTL_CMD_PING,
+					CTL_CMD_SHOW_BRIEF };
 	uint8_t buf[CTL_REQ_MAX];
 	struct ctl_request req;
 
@@ -234,6 +237,8 @@ static void test_round_trip(void **state)
 		{ CTL_CMD_SHOW_JSON, "sec1" },
 		{ CTL_CMD_RELOAD, NULL },
 		{ CTL_CMD_PING, NULL },
+		{ CTL_CMD_SHOW_BRIEF, NULL },
+		{ CTL_CMD_SHOW_BRIEF, "gre1" },
 	};
 	uint8_t buf[CTL_REQ_MAX], want[CTL_REQ_MAX];
 	struct ctl_request req;

@@ -328,6 +328,14 @@ static void test_drop_checksum(void **state)
 	/* Present though not required: verified and accepted. */
 	rx.csum_required = false;
 	assert_int_equal(decap_bytes(good, len, &rx, &proto), GRE_OK);
+	/* Trusted (a GRO-merged packet keeps its first segment's checksum):
+	 * taken unverified, but still required when asked for. */
+	rx.csum_trusted = true;
+	memcpy(bad, good, len);
+	bad[len - 1] ^= 0x10;
+	assert_int_equal(decap_bytes(bad, len, &rx, &proto), GRE_OK);
+	rx.csum_required = true;
+	assert_int_equal(decap_bytes(pkt_data(p), p->len, &rx, &proto), GRE_DROP_CSUM_MISSING);
 	free(p);
 }
 

@@ -381,6 +381,118 @@ static void test_mss_for_mtu(void **state)
 	assert_int_equal(inet_mss_for_mtu(1u << 20, AF_INET), 0xffff);
 }
 
+/* ---- TCP super packets of the kernel's GRO ---- */
+
+/* A TCP packet of `pay` payload bytes with a complete checksum: IPv4
+ * (no options) or IPv6, 12 bytes of TCP options. */
+static size_t tcp_packet(uint8_t *b, bool v6, size_t pay)
+{
+	size_t ip = v6 ? 40 : 20, th = 32, len = ip + th + pay;
+
+	memset(b, 0, len);
+	if (!v6) {
+		b[0] = 0x45;
+		store_be16(b + 2, (uint16_t)len);
+		b[6] = 0x40;            /* DF */
+		b[8] = 64;
+		b[9] = 6;
+		memcpy(b + 12, "\x0b\x0b\x01\x01\x0b\x0b\x01\x02", 8);
+		store_be16(b + 10, ref_csum(b, 20));
+	} else {
+		b[0] = 0x60;
+		store_be16(b + 4, (uint16_t)(th + pay));
+		b[6] = 6;
+		b[7] = 64;
+		b[8] = 0xfd;
+		b[23] = 1;
+		b[24] = 0xfd;
+		b[39] = 2;
+	}
+	store_be16(b + ip, 40000);
+	store_be16(b + ip + 2, 5001);
+	store_be32(b + ip + 4, 12345);
+	b[ip + 12] = (uint8_t)(th / 4) << 4;
+	b[ip + 13] = 0x18;      /* PSH ACK */
+	for (size_t i = 0; i < pay; i++)
+		b[ip + th + i] = (uint8_t)(i * 7 + 3);
+	store_be16(b + ip + 16, ref_l4_csum(b, 6, ip, th + pay));
+	return len;
+}
+
+/* The pseudo-header sum, folded, not complemented: what the kernel's GRO
+ * leaves in the checksum field. */
+static uint16_t pseudo_partial(const uint8_t *b, bool v6, size_t tcp_len)
+{
+	uint8_t ph[40] = { 0 };
+
+	if (!v6) {
+		memcpy(ph, b + 12, 8);
+		ph[9] = 6;
+		store_be16(ph + 10, (uint16_t)tcp_len);
+		return (uint16_t)ref_sum(ph, 12, 0);
+	}
+	memcpy(ph, b + 8, 32);
+	store_be32(ph + 32, (uint32_t)tcp_len);
+	ph[39] = 6;
+	return (uint16_t)ref_sum(ph, 40, 0);
+}
+
+static void test_tcp_gro_super(void **state)
+{
+	uint8_t *b = malloc(70000);
+	struct inet_tcp_gro g;
+	size_t len;
+
+	(void)state;
+	for (int v6 = 0; v6 <= 1; v6++) {
+		size_t ip = v6 ? 40 : 20;
+		uint16_t proto = v6 ? GRE_PROTO_IPV6 : GRE_PROTO_IPV4;
+
+		/* A complete checksum: an ordinary packet. */
+		len = tcp_packet(b, v6, 5696);
+		assert_int_equal(ref_l4_csum(b, 6, ip, len - ip), 0);
+		assert_false(inet_tcp_gro_super(b, len, proto, &g));
+		/* The kernel's partial checksum: a GRO super packet. */
+		store_be16(b + ip + 16, pseudo_partial(b, v6, len - ip));
+		memset(&g, 0, sizeof(g));
+		assert_true(inet_tcp_gro_super(b, len, proto, &g));
+		assert_int_equal(g.v6, v6);
+		assert_int_equal(g.ip_hlen, ip);
+		assert_int_equal(g.tcp_hlen, 32);
+		assert_int_equal(g.payload, 5696);
+		/* ... but not with the wrong protocol, length or version */
+		assert_false(inet_tcp_gro_super(b, len, v6 ? GRE_PROTO_IPV4 : GRE_PROTO_IPV6, &g));
+		assert_false(inet_tcp_gro_super(b, len - 1, proto, &g));
+		assert_false(inet_tcp_gro_super(b, len, GRE_PROTO_TEB, &g));
+		/* Any other wrong checksum: not ours to repair. */
+		store_be16(b + ip + 16, (uint16_t)(pseudo_partial(b, v6, len - ip) + 1));
+		assert_false(inet_tcp_gro_super(b, len, proto, &g));
+		/* A data offset beyond the packet. */
+		len = tcp_packet(b, v6, 0);
+		b[ip + 12] = 0xf0;
+		store_be16(b + ip + 16, pseudo_partial(b, v6, len - ip));
+		assert_false(inet_tcp_gro_super(b, len, proto, &g));
+	}
+	/* IPv4: options and fragments are never merged; UDP is not TCP. */
+	len = tcp_packet(b, false, 100);
+	store_be16(b + 20 + 16, pseudo_partial(b, false, len - 20));
+	assert_true(inet_tcp_gro_super(b, len, GRE_PROTO_IPV4, &g));
+	b[6] = 0x20;    /* MF */
+	assert_false(inet_tcp_gro_super(b, len, GRE_PROTO_IPV4, &g));
+	b[6] = 0x40;
+	b[9] = 17;
+	assert_false(inet_tcp_gro_super(b, len, GRE_PROTO_IPV4, &g));
+	b[9] = 6;
+	b[0] = 0x46;
+	assert_false(inet_tcp_gro_super(b, len, GRE_PROTO_IPV4, &g));
+	assert_false(inet_tcp_gro_super(b, 10, GRE_PROTO_IPV4, &g));
+	/* IPv6 with an extension header first */
+	len = tcp_packet(b, true, 100);
+	b[6] = 0;
+	assert_false(inet_tcp_gro_super(b, len, GRE_PROTO_IPV6, &g));
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_clamp_mss_not_applicable),
 		cmocka_unit_test(test_clamp_mss_malformed),
 		cmocka_unit_test(test_mss_for_mtu),
+		cmocka_unit_test(test_tcp_gro_super),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
