@@ -28,12 +28,13 @@ enum { RX_BATCH = 32, TX_BATCH = 128 };
 
 /* A raw GRE socket shared by the plain tunnels with the same family, local
  * address and device; packets are demultiplexed by source and key
- * (daemon/plain.c).  Invariants: every plain tunnel of the socket is in
- * by_key under (its remote, its ikey or none), and on the tunnel list of
- * the struct plain_src of its remote, which is in by_src and on sources;
- * a plain_src with no tunnel is freed.  The kernel path's keepalive
- * sockets (keepalive_only) are connected to `remote` and let only
- * keepalives through (sock_open_gre_keepalive). */
+ * (daemon/plain.c).  The kernel path's keepalive sockets (keepalive_only)
+ * are connected to `remote` and let only keepalives through
+ * (sock_open_gre_keepalive); they are demultiplexed by key the same way.
+ * Invariants: every plain tunnel of the socket is in by_key under (its
+ * remote, its ikey or none), and on the tunnel list of the struct
+ * plain_src of its remote, which is in by_src and on sources; a plain_src
+ * with no tunnel is freed. */
 struct gre_socket {
 	struct gresecd *d;
 	int fd;

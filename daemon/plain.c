@@ -416,8 +416,13 @@ static int plain_kernel_socket(struct tunnel *t)
 	if (t->gre_sock || c->remote.family != AF_INET)
 		return 0;
 	t->gre_sock = gre_socket_get(t->d, AF_INET, &c->local, c->device, &c->remote, &err);
-	if (t->gre_sock)
-		return 0;
+	if (t->gre_sock) {
+		/* Tunnels to one peer that differ by key share the socket. */
+		if ((err = demux_add(t->gre_sock, t)) == 0)
+			return 0;
+		gre_socket_put(t->d, t->gre_sock);
+		t->gre_sock = NULL;
+	}
 	log_ratelimited(&t->rl, c->keepalive_interval ? LOG_LEVEL_ERR : LOG_LEVEL_WARN,
 			"tunnel \"%s\": cannot open the keepalive socket: %s; %s%s", c->name, strerror(-err),
 			c->keepalive_interval ? "no keepalives" : "the peer's keepalives go unanswered",
