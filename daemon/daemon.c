@@ -371,8 +371,13 @@ void gresecd_status_changed(struct gresecd *d)
 {
 	char st[sizeof(d->status_sent)];
 
+	/* Inside gresecd_apply_config(), which calls this once at its end:
+	 * not once per tunnel brought up, each a walk of the list while some
+	 * are failed (quadratic on a hub's start). */
+	if (d->applying)
+		return;
 	status_text(d, st, sizeof(st));
-	if (!d->ready || d->applying) {
+	if (!d->ready) {
 		/* READY=1 (or the reload's) carries it */
 		snprintf(d->status_sent, sizeof(d->status_sent), "%s", st);
 		return;
