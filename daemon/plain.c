@@ -33,10 +33,13 @@ static bool ip_equal(const struct ip_addr *a, const struct ip_addr *b)
 /* ---- demultiplexing: by hash, not by scanning the tunnels ---- */
 
 /* The tunnels of a socket with one remote: where a packet whose key no
- * tunnel has is counted (the kernel's ip_gre counts it on the link too). */
+ * tunnel has is counted (the kernel's ip_gre counts it on the link too),
+ * on the first of them: the list is in the order they came up, which at
+ * start is the file's, as `gresec show` lists them. */
 struct plain_src {
 	struct ip_addr addr;
 	struct tunnel *tunnels;      /* linked by src_next / src_prev */
+	struct tunnel *last;
 	struct plain_src *prev, *next;
 };
 
@@ -139,11 +142,13 @@ static int demux_add(struct gre_socket *gs, struct tunnel *t)
 		return -ENOMEM;
 	}
 	t->psrc = ps;
-	t->src_prev = NULL;
-	t->src_next = ps->tunnels;
-	if (ps->tunnels)
-		ps->tunnels->src_prev = t;
-	ps->tunnels = t;
+	t->src_next = NULL;
+	t->src_prev = ps->last;
+	if (ps->last)
+		ps->last->src_next = t;
+	else
+		ps->tunnels = t;
+	ps->last = t;
 	return 0;
 }
 
@@ -162,6 +167,8 @@ static void demux_del(struct gre_socket *gs, struct tunnel *t)
 		ps->tunnels = t->src_next;
 	if (t->src_next)
 		t->src_next->src_prev = t->src_prev;
+	else
+		ps->last = t->src_prev;
 	t->psrc = NULL;
 	t->src_next = t->src_prev = NULL;
 	if (ps->tunnels)
