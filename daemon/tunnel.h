@@ -147,8 +147,8 @@ struct tunnel {
 	bool rs_seen;
 	uint16_t rs_addr;            /* bit i: cfg.addresses[i] */
 	uint64_t rs_route;           /* bit i: cfg.routes[i] (the first 64) */
-	struct tunnel *check_next;
-	struct tunnel *failed_next;
+	struct tunnel *check_next, *check_prev;     /* d->checks */
+	struct tunnel *failed_next, *failed_prev;   /* d->failed */
 	struct tunnel *next;         /* d->tunnels, in the configuration's order */
 };
 
