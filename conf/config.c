@@ -363,6 +363,16 @@ static bool ifname_valid(const char *s)
 
 /* ---- MTU ---- */
 
+const struct ip_addr *conf_peer_address(const struct tunnel_config *t, int family)
+{
+	if (t->type != TUNNEL_TYPE_GRE)
+		return NULL;
+	for (size_t i = 0; i < t->n_peer_addresses; i++)
+		if (t->peer_addresses[i].family == family)
+			return &t->peer_addresses[i];
+	return NULL;
+}
+
 uint32_t conf_default_mtu(const struct tunnel_config *t)
 {
 	uint32_t gre = GRE_BASE_LEN;

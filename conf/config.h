@@ -156,6 +156,11 @@ void conf_free(struct gresec_config *cfg);
 /* The MTU used when the tunnel sets none: 1500 minus the real overhead. */
 uint32_t conf_default_mtu(const struct tunnel_config *t);
 
+/* The point-to-point peer of the tunnel's addresses of one family: the
+ * first peer_address of that family on a gre tunnel, else NULL (gretap
+ * addresses have none: it is a broadcast link). */
+const struct ip_addr *conf_peer_address(const struct tunnel_config *t, int family);
+
 /* true when two tunnel configs are identical (reload keeps the tunnel as is). */
 bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config *b);
 

@@ -407,16 +407,6 @@ void tunnel_lost(struct tunnel *t, const char *fmt, ...)
 
 /* ---- addresses and routes ---- */
 
-static const struct ip_addr *peer_for(const struct tunnel_config *c, int family)
-{
-	if (c->type != TUNNEL_TYPE_GRE)
-		return NULL;
-	for (size_t i = 0; i < c->n_peer_addresses; i++)
-		if (c->peer_addresses[i].family == family)
-			return &c->peer_addresses[i];
-	return NULL;
-}
-
 bool tunnel_items_incomplete(const struct tunnel *t)
 {
 	for (size_t i = 0; i < t->cfg.n_addresses && i < CONF_MAX_ADDRESSES; i++)
@@ -536,7 +526,7 @@ unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 		struct tunnel_item *it = &t->addr_st[i], was = *it;
 
 		err = nl_addr_add(&t->d->nl, t->ifindex, &c->addresses[i],
-				  peer_for(c, c->addresses[i].addr.family));
+				  conf_peer_address(c, c->addresses[i].addr.family));
 		if (err == 0 || err == -EEXIST) {
 			it->state = ITEM_INSTALLED;
 			it->err = 0;
@@ -789,7 +779,7 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 	for (size_t i = 0; i < old->n_addresses; i++)
 		if (peers_changed || !prefix_in(&old->addresses[i], cfg->addresses, cfg->n_addresses))
 			nl_addr_del(&t->d->nl, t->ifindex, &old->addresses[i],
-				    peer_for(old, old->addresses[i].addr.family));
+				    conf_peer_address(old, old->addresses[i].addr.family));
 	for (size_t i = 0; i < old->n_routes; i++)
 		if (!prefix_in(&old->routes[i], cfg->routes, cfg->n_routes))
 			nl_route_del(&t->d->nl, t->ifindex, &old->routes[i], 0);

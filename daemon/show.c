@@ -67,16 +67,6 @@ static const char *prefix_str(const struct ip_prefix *p, char *buf, size_t len)
 	return buf;
 }
 
-static const struct ip_addr *peer_of(const struct tunnel_config *c, int family)
-{
-	if (c->type != TUNNEL_TYPE_GRE)
-		return NULL;
-	for (size_t i = 0; i < c->n_peer_addresses; i++)
-		if (c->peer_addresses[i].family == family)
-			return &c->peer_addresses[i];
-	return NULL;
-}
-
 static double age_s(uint64_t then, uint64_t now)
 {
 	return then && now >= then ? (double)(now - then) / 1e9 : -1;
@@ -287,7 +277,7 @@ static void items_json(const struct view *v, FILE *out)
 	fputs(",\"addresses\":[", out);
 	for (size_t i = 0; i < c->n_addresses && i < CONF_MAX_ADDRESSES; i++) {
 		const struct tunnel_item *it = &t->addr_st[i];
-		const struct ip_addr *peer = peer_of(c, c->addresses[i].addr.family);
+		const struct ip_addr *peer = conf_peer_address(c, c->addresses[i].addr.family);
 
 		fprintf(out, "%s{\"address\":\"%s\",\"peer\":", i ? "," : "",
 			prefix_str(&c->addresses[i], p, sizeof(p)));
@@ -500,7 +490,7 @@ static void items_text(const struct view *v, FILE *out)
 		fputs("  addresses:", out);
 		for (size_t i = 0; i < c->n_addresses && i < CONF_MAX_ADDRESSES; i++) {
 			const struct tunnel_item *it = &t->addr_st[i];
-			const struct ip_addr *peer = peer_of(c, c->addresses[i].addr.family);
+			const struct ip_addr *peer = conf_peer_address(c, c->addresses[i].addr.family);
 
 			fprintf(out, "%s %s", i ? "," : "", prefix_str(&c->addresses[i], p, sizeof(p)));
 			if (peer)

@@ -64,6 +64,16 @@ if [ $status -eq 0 ]; then
 	echo "gresec: all test suites passed"
 else
 	echo "gresec: some tests FAILED (see the test-suite.log files above)"
+	# What failed, at the end where a CI log's tail shows it: each failing
+	# test's "not ok" lines and the end of its log.
+	for b in "$top/build" "$top/build-san"; do
+		[ -f "$b/test-suite.log" ] || continue
+		grep -E '^(FAIL|ERROR):' "$b/test-suite.log" | while read -r _ t; do
+			echo "---- ${b##*/}/$t.log: not ok lines, then its last 25 lines"
+			grep -E '^not ok' "$b/$t.log" 2>/dev/null | head -n 20 || true
+			tail -n 25 "$b/$t.log" 2>/dev/null || true
+		done
+	done
 	for f in "$top"/build/test-suite.log "$top"/build-san/test-suite.log; do
 		[ -f "$f" ] && grep -E '^(FAIL|ERROR):' "$f" || true
 	done

@@ -17,6 +17,8 @@
 #                                 limit; checked between commands)
 #   vm_uptime                     seconds since boot, with hundredths
 #   vm_icmp_out_unreach           Icmp OutDestUnreachs from /proc/net/snmp
+#   icmp_mark, icmp_since_mark    ICMP and ICMPv6 destination unreachables
+#                                 this kernel sent since the mark ("V4 V6")
 #
 # Commands from the host run in a subshell of the scenario's shell, so they
 # can call the scenario's functions and see its variables.
@@ -61,6 +63,26 @@ vm_icmp_out_unreach()
 {
 	awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 }
 			else print $col["OutDestUnreachs"] }' /proc/net/snmp
+}
+
+icmp_counts()
+{
+	echo "$(vm_icmp_out_unreach) $(awk '$1 == "Icmp6OutDestUnreachs" { print $2 }' /proc/net/snmp6)"
+}
+
+icmp_mark()
+{
+	icmp_counts >"$VM_STATE/icmp.mark"
+}
+
+icmp_since_mark()
+{
+	local a4 a6 b4 b6
+	read -r a4 a6 <"$VM_STATE/icmp.mark"
+	read -r b4 b6 <<EOF
+$(icmp_counts)
+EOF
+	echo "$((b4 - a4)) $((b6 - a6))"
 }
 
 # The protocol on the second serial port (raw, no echo), one request a line:

@@ -11,8 +11,6 @@
 #   gs_field TUNNEL FIELD    a top-level field of `gresec show TUNNEL --json`
 #   gs_pid               gresecd's process ID
 #   gs_cpu               gresecd's user + system CPU time, in clock ticks
-#   icmp_mark, icmp_since_mark   ICMP and ICMPv6 destination-unreachable
-#                        messages this kernel sent since the mark ("V4 V6")
 #   tcp_listen FILE      nc -l -p 5001 > FILE in the background
 #   tcp_wait             wait (up to 120 s) until that nc has ended
 #   link_state DEV       "operstate flags" of DEV, e.g. "dormant 0x1091"
@@ -63,26 +61,6 @@ gs_cpu()
 	# utime and stime, fields 14 and 15 of /proc/PID/stat (the name, field
 	# 2, has no blanks here)
 	awk '{ print $14 + $15 }' "/proc/$(gs_pid)/stat"
-}
-
-icmp_counts()
-{
-	echo "$(vm_icmp_out_unreach) $(awk '$1 == "Icmp6OutDestUnreachs" { print $2 }' /proc/net/snmp6)"
-}
-
-icmp_mark()
-{
-	icmp_counts >/run/vm/icmp.mark
-}
-
-icmp_since_mark()
-{
-	local a4 a6 b4 b6
-	read -r a4 a6 </run/vm/icmp.mark
-	read -r b4 b6 <<EOF
-$(icmp_counts)
-EOF
-	echo "$((b4 - a4)) $((b6 - a6))"
 }
 
 tcp_listen()

@@ -119,28 +119,6 @@ gre_up()
 		{ [ -z "${GRE6_LINK_VM:-}" ] || gre6_link; }
 }
 
-# icmp_mark / icmp_since_mark: ICMP and ICMPv6 destination-unreachable
-# messages this kernel sent since the mark ("V4 V6").
-icmp_counts()
-{
-	echo "$(vm_icmp_out_unreach) $(awk '$1 == "Icmp6OutDestUnreachs" { print $2 }' /proc/net/snmp6)"
-}
-
-icmp_mark()
-{
-	icmp_counts >/run/vm/icmp.mark
-}
-
-icmp_since_mark()
-{
-	local a4 a6 b4 b6
-	read -r a4 a6 </run/vm/icmp.mark
-	read -r b4 b6 <<EOF
-$(icmp_counts)
-EOF
-	echo "$((b4 - a4)) $((b6 - a6))"
-}
-
 # rx_clean DEV: DEV received packets and counted no receive errors.
 rx_clean()
 {
