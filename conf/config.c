@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#define CONF_MAX_FILE_SIZE  (1024 * 1024)
+#define CONF_MAX_FILE_SIZE  (64 * 1024 * 1024)
 #define QUOTE_MAX           64    /* bytes of a bad value quoted in a message */
 #define BIG_NOTES           16
 
@@ -1766,106 +1766,342 @@ static unsigned port_of(const struct tparse *tp)
 	return tp->line[K_PORT] ? tp->t->port : GRESEC_DEFAULT_PORT;
 }
 
+/* ---- rules between tunnels ----
+ * Each rule finds, for every tunnel, the first earlier tunnel (in file
+ * order) it conflicts with, by sorting: O(n log n) for any number of
+ * tunnels, where comparing every pair would take seconds at a few
+ * thousand.  A tunnel is reported once per rule, against that tunnel. */
+
+static int ip_cmp(const struct ip_addr *a, const struct ip_addr *b)
+{
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	switch (a->family) {
+	case AF_INET: return memcmp(&a->u.v4, &b->u.v4, sizeof(a->u.v4));
+	case AF_INET6: return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6));
+	default: return 0;
+	}
+}
+
+/* One sortable item: a tunnel (x = 0) or one of its addresses (x). */
+struct rule_item {
+	const struct tparse *tp;
+	size_t i, x;
+	const struct ip_addr *peer;   /* addresses: the unnumbered form's peer, else NULL */
+	size_t first_same_peer;       /* addresses: the first tunnel with it and that peer */
+};
+
+static int cmp_index(const struct rule_item *a, const struct rule_item *b)
+{
+	if (a->i != b->i)
+		return a->i < b->i ? -1 : 1;
+	return a->x < b->x ? -1 : a->x > b->x;
+}
+
+static int cmp_name(const void *va, const void *vb)
+{
+	const struct rule_item *a = va, *b = vb;
+	int c = strcmp(a->tp->t->name, b->tp->t->name);
+
+	return c ? c : cmp_index(a, b);
+}
+
+static int cmp_plain(const void *va, const void *vb)
+{
+	const struct rule_item *a = va, *b = vb;
+	const struct tunnel_config *ta = a->tp->t, *tb = b->tp->t;
+	int c;
+
+	if ((c = ip_cmp(&ta->local, &tb->local)) || (c = ip_cmp(&ta->remote, &tb->remote)))
+		return c;
+	if (ta->has_ikey != tb->has_ikey)
+		return ta->has_ikey ? 1 : -1;
+	if (ta->has_ikey && ta->ikey != tb->ikey)
+		return ta->ikey < tb->ikey ? -1 : 1;
+	return cmp_index(a, b);
+}
+
+static int cmp_port(const void *va, const void *vb)
+{
+	const struct rule_item *a = va, *b = vb;
+	unsigned pa = port_of(a->tp), pb = port_of(b->tp);
+
+	return pa != pb ? (pa < pb ? -1 : 1) : cmp_index(a, b);
+}
+
+static int cmp_port_key(const void *va, const void *vb)
+{
+	const struct rule_item *a = va, *b = vb;
+	unsigned pa = port_of(a->tp), pb = port_of(b->tp);
+	int c;
+
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	c = memcmp(a->tp->t->peer_public_key, b->tp->t->peer_public_key, CONF_KEY_LEN);
+	return c ? c : cmp_index(a, b);
+}
+
+static const struct ip_prefix *item_addr(const struct rule_item *it)
+{
+	return &it->tp->t->addresses[it->x];
+}
+
+static int cmp_addr(const void *va, const void *vb)
+{
+	const struct rule_item *a = va, *b = vb;
+	int c = ip_cmp(&item_addr(a)->addr, &item_addr(b)->addr);
+
+	return c ? c : cmp_index(a, b);
+}
+
+/* Equal addresses, then the unnumbered ones by peer (the others first). */
+static int cmp_addr_peer(const void *va, const void *vb)
+{
+	const struct rule_item *a = va, *b = vb;
+	int c = ip_cmp(&item_addr(a)->addr, &item_addr(b)->addr);
+
+	if (c)
+		return c;
+	if (!a->peer != !b->peer)
+		return a->peer ? 1 : -1;
+	if (a->peer && (c = ip_cmp(a->peer, b->peer)))
+		return c;
+	return cmp_index(a, b);
+}
+
+/* first[i] = the first earlier tunnel of items sorted by cmp whose key
+ * equals item i's (by same), else SIZE_MAX. */
+static void first_earlier(struct rule_item *items, size_t m, int (*cmp)(const void *, const void *),
+			  bool (*same)(const struct rule_item *, const struct rule_item *), size_t *first)
+{
+	size_t g = 0;
+
+	qsort(items, m, sizeof(*items), cmp);
+	for (size_t k = 0; k < m; k++) {
+		if (k && !same(&items[g], &items[k]))
+			g = k;
+		if (items[g].i < items[k].i && first[items[k].i] == SIZE_MAX)
+			first[items[k].i] = items[g].i;
+	}
+}
+
+static bool same_name(const struct rule_item *a, const struct rule_item *b)
+{
+	return strcmp(a->tp->t->name, b->tp->t->name) == 0;
+}
+
+static bool same_plain(const struct rule_item *a, const struct rule_item *b)
+{
+	struct rule_item x = *a, y = *b;
+
+	x.i = y.i = 0;
+	x.x = y.x = 0;
+	return cmp_plain(&x, &y) == 0;
+}
+
+static bool same_port_key(const struct rule_item *a, const struct rule_item *b)
+{
+	return port_of(a->tp) == port_of(b->tp) &&
+	       memcmp(a->tp->t->peer_public_key, b->tp->t->peer_public_key, CONF_KEY_LEN) == 0;
+}
+
 /* Rules between tunnels; only settings that parsed are compared. */
 static void check_tunnels(struct tparse *tps, size_t n)
 {
 	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
-	size_t i, j;
+	struct rule_item *items = calloc(n ? n : 1, sizeof(*items));
+	size_t *dup_name = malloc((n ? n : 1) * sizeof(size_t));
+	size_t *dup_plain = malloc((n ? n : 1) * sizeof(size_t));
+	size_t *other_local = malloc((n ? n : 1) * sizeof(size_t));
+	size_t *dup_key = malloc((n ? n : 1) * sizeof(size_t));
+	size_t i, m;
+
+	if (!items || !dup_name || !dup_plain || !other_local || !dup_key) {
+		if (n)
+			problem(tps[0].sc.L, 0, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		dup_name[i] = dup_plain[i] = other_local[i] = dup_key[i] = SIZE_MAX;
+
+	/* Names. */
+	for (i = m = 0; i < n; i++)
+		if (tps[i].ok[K_NAME])
+			items[m++] = (struct rule_item){ .tp = &tps[i], .i = i };
+	first_earlier(items, m, cmp_name, same_name, dup_name);
+
+	/* Plain tunnels that received packets could not tell apart. */
+	for (i = m = 0; i < n; i++)
+		if (tps[i].ok[K_MODE] && tps[i].t->mode == TUNNEL_MODE_PLAIN && tps[i].ok[K_LOCAL] &&
+		    tps[i].ok[K_REMOTE])
+			items[m++] = (struct rule_item){ .tp = &tps[i], .i = i };
+	first_earlier(items, m, cmp_plain, same_plain, dup_plain);
+
+	/* Secure tunnels sharing a port: one local address, distinct peers.
+	 * A tunnel's local is compared with the first of its port whose
+	 * local is known. */
+	for (i = m = 0; i < n; i++)
+		if (tps[i].ok[K_MODE] && tps[i].t->mode == TUNNEL_MODE_SECURE &&
+		    (tps[i].ok[K_PORT] || !tps[i].line[K_PORT]))
+			items[m++] = (struct rule_item){ .tp = &tps[i], .i = i };
+	qsort(items, m, sizeof(*items), cmp_port);
+	for (size_t k = 0, ref = SIZE_MAX; k < m; k++) {
+		const struct tparse *b = items[k].tp;
+		bool lb = b->ok[K_LOCAL] || !b->line[K_LOCAL];
+
+		if (k && port_of(items[k - 1].tp) != port_of(b))
+			ref = SIZE_MAX;
+		if (!lb)
+			continue;
+		if (ref == SIZE_MAX)
+			ref = k;
+		else if (!conf_ip_addr_equal(&items[ref].tp->t->local, &b->t->local))
+			other_local[items[k].i] = items[ref].i;
+	}
+	for (i = m = 0; i < n; i++)
+		if (tps[i].ok[K_MODE] && tps[i].t->mode == TUNNEL_MODE_SECURE &&
+		    (tps[i].ok[K_PORT] || !tps[i].line[K_PORT]) && tps[i].ok[K_PEER_PUBLIC_KEY])
+			items[m++] = (struct rule_item){ .tp = &tps[i], .i = i };
+	first_earlier(items, m, cmp_port_key, same_port_key, dup_key);
 
 	for (i = 0; i < n; i++) {
 		struct tparse *b = &tps[i];
-		struct tunnel_config *tb = b->t;
+		struct tunnel_config *tb = b->t, *ta;
 
-		for (j = 0; j < i; j++) {
-			struct tparse *a = &tps[j];
-			struct tunnel_config *ta = a->t;
-			bool both_modes = a->ok[K_MODE] && b->ok[K_MODE] && ta->mode == tb->mode;
+		if (dup_name[i] != SIZE_MAX)
+			sproblem(&b->sc, "name", b->line[K_NAME],
+				 "\"%s\" is already used by the tunnel on line %d",
+				 tb->name, tps[dup_name[i]].t->line);
+		if (dup_plain[i] != SIZE_MAX) {
+			ta = tps[dup_plain[i]].t;
+			sproblem(&b->sc, "remote", b->line[K_REMOTE],
+				 "local \"%s\", remote \"%s\" and %s are the same as tunnel \"%s\" (line %d); "
+				 "received packets could not be told apart",
+				 conf_ip_addr_str(&tb->local, a1, sizeof(a1)),
+				 conf_ip_addr_str(&tb->remote, a2, sizeof(a2)),
+				 tb->has_ikey ? "the key" : "no key", ta->name, ta->line);
+		}
+		if (other_local[i] != SIZE_MAX) {
+			const struct tparse *a = &tps[other_local[i]];
 
-			if (a->ok[K_NAME] && b->ok[K_NAME] && strcmp(ta->name, tb->name) == 0)
-				sproblem(&b->sc, "name", b->line[K_NAME],
-					 "\"%s\" is already used by the tunnel on line %d",
-					 tb->name, ta->line);
-
-			if (both_modes && tb->mode == TUNNEL_MODE_PLAIN &&
-			    a->ok[K_LOCAL] && a->ok[K_REMOTE] && b->ok[K_LOCAL] && b->ok[K_REMOTE] &&
-			    conf_ip_addr_equal(&ta->local, &tb->local) &&
-			    conf_ip_addr_equal(&ta->remote, &tb->remote) &&
-			    ta->has_ikey == tb->has_ikey && (!ta->has_ikey || ta->ikey == tb->ikey))
-				sproblem(&b->sc, "remote", b->line[K_REMOTE],
-					 "local \"%s\", remote \"%s\" and %s are the same as tunnel \"%s\" (line %d); "
-					 "received packets could not be told apart",
-					 conf_ip_addr_str(&tb->local, a1, sizeof(a1)),
-					 conf_ip_addr_str(&tb->remote, a2, sizeof(a2)),
-					 tb->has_ikey ? "the key" : "no key", ta->name, ta->line);
-
-			if (both_modes && tb->mode == TUNNEL_MODE_SECURE &&
-			    (a->ok[K_PORT] || !a->line[K_PORT]) && (b->ok[K_PORT] || !b->line[K_PORT]) &&
-			    port_of(a) == port_of(b)) {
-				bool la = a->ok[K_LOCAL] || !a->line[K_LOCAL];
-				bool lb = b->ok[K_LOCAL] || !b->line[K_LOCAL];
-
-				if (la && lb && !conf_ip_addr_equal(&ta->local, &tb->local))
-					sproblem(&b->sc, "port", kline(b, K_PORT),
-						 "%u is shared with tunnel \"%s\" (line %d) whose local is \"%s\", not \"%s\"; "
-						 "tunnels sharing a port need the same local address",
-						 port_of(b), ta->name, ta->line,
-						 conf_ip_addr_str(&ta->local, a1, sizeof(a1)),
-						 conf_ip_addr_str(&tb->local, a2, sizeof(a2)));
-				if (a->ok[K_PEER_PUBLIC_KEY] && b->ok[K_PEER_PUBLIC_KEY] &&
-				    sodium_memcmp(ta->peer_public_key, tb->peer_public_key, CONF_KEY_LEN) == 0)
-					sproblem(&b->sc, "peer_public_key", b->line[K_PEER_PUBLIC_KEY],
-						 "same peer as tunnel \"%s\" (line %d) on port %u; "
-						 "handshakes could not be told apart", ta->name, ta->line, port_of(b));
-			}
+			ta = a->t;
+			sproblem(&b->sc, "port", kline(b, K_PORT),
+				 "%u is shared with tunnel \"%s\" (line %d) whose local is \"%s\", not \"%s\"; "
+				 "tunnels sharing a port need the same local address",
+				 port_of(b), ta->name, ta->line,
+				 conf_ip_addr_str(&ta->local, a1, sizeof(a1)),
+				 conf_ip_addr_str(&tb->local, a2, sizeof(a2)));
+		}
+		if (dup_key[i] != SIZE_MAX) {
+			ta = tps[dup_key[i]].t;
+			sproblem(&b->sc, "peer_public_key", b->line[K_PEER_PUBLIC_KEY],
+				 "same peer as tunnel \"%s\" (line %d) on port %u; "
+				 "handshakes could not be told apart", ta->name, ta->line, port_of(b));
 		}
 	}
+out:
+	free(items);
+	free(dup_name);
+	free(dup_plain);
+	free(other_local);
+	free(dup_key);
 }
 
 
 /* One address on two tunnels makes two links claim it; the kernel takes
  * it and routes by whichever prefix route wins.  The unnumbered form, a
  * host-length address with a different peer_address on each gre link (a
- * hub's one address towards every spoke), is fine and allowed. */
+ * hub's one address towards every spoke), is fine and allowed.  Among the
+ * tunnels holding an address, one that does not use the unnumbered form
+ * conflicts with every other, an unnumbered one with those of the same
+ * peer; each tunnel is reported once, for its first such address, against
+ * the first earlier tunnel it conflicts with. */
 static void check_tunnels_addresses(struct tparse *tps, size_t n)
 {
 	char a1[INET6_ADDRSTRLEN];
-	size_t i, j, x, y;
+	struct rule_item *items = NULL;
+	size_t *bad_a = NULL, *bad_x = NULL;
+	size_t i, m = 0, k, g, first_g;
 
-	for (i = 0; i < n; i++) {
-		struct tparse *b = &tps[i];
-
-		if (!b->ok[K_ADDRESS])
+	for (i = 0; i < n; i++)
+		if (tps[i].ok[K_ADDRESS])
+			m += tps[i].t->n_addresses;
+	if (!m)
+		return;
+	items = calloc(m, sizeof(*items));
+	bad_a = malloc(n * sizeof(*bad_a));
+	bad_x = malloc(n * sizeof(*bad_x));
+	if (!items || !bad_a || !bad_x) {
+		problem(tps[0].sc.L, 0, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		bad_a[i] = bad_x[i] = SIZE_MAX;
+	for (i = m = 0; i < n; i++) {
+		if (!tps[i].ok[K_ADDRESS])
 			continue;
-		for (j = 0; j < i; j++) {
-			struct tparse *a = &tps[j];
-			bool found = false;
+		for (size_t x = 0; x < tps[i].t->n_addresses; x++) {
+			const struct ip_prefix *pa = &tps[i].t->addresses[x];
 
-			if (!a->ok[K_ADDRESS])
-				continue;
-			for (x = 0; x < b->t->n_addresses && !found; x++) {
-				const struct ip_prefix *pb = &b->t->addresses[x];
-
-				for (y = 0; y < a->t->n_addresses && !found; y++) {
-					const struct ip_prefix *pa = &a->t->addresses[y];
-					int f = pb->addr.family;
-					const struct ip_addr *peer_a = tp_peer(a, f), *peer_b = tp_peer(b, f);
-
-					if (!conf_ip_addr_equal(&pa->addr, &pb->addr))
-						continue;
-					if (pa->len == host_len(f) && pb->len == host_len(f) && peer_a &&
-					    peer_b && !conf_ip_addr_equal(peer_a, peer_b))
-						continue;
-					sproblem(&b->sc, "address", b->line[K_ADDRESS],
-						 "\"%s\" is also an address of tunnel \"%s\" (line %d); one "
-						 "address on several links needs the unnumbered form: /%u "
-						 "and a different peer_address on each",
-						 conf_ip_addr_str(&pb->addr, a1, sizeof(a1)), a->t->name,
-						 a->t->line, host_len(f));
-					found = true;
-				}
-			}
+			items[m] = (struct rule_item){ .tp = &tps[i], .i = i, .x = x };
+			if (pa->len == host_len(pa->addr.family))
+				items[m].peer = tp_peer(&tps[i], pa->addr.family);
+			m++;
 		}
 	}
+	/* Unnumbered items: the first tunnel with the same address and peer. */
+	qsort(items, m, sizeof(*items), cmp_addr_peer);
+	for (k = g = 0; k < m; k++) {
+		if (k && (ip_cmp(&item_addr(&items[g])->addr, &item_addr(&items[k])->addr) != 0 ||
+			  !items[g].peer || !items[k].peer || ip_cmp(items[g].peer, items[k].peer) != 0))
+			g = k;
+		items[k].first_same_peer = items[g].i;
+	}
+	/* Per address in tunnel order: the first tunnel holding it at all,
+	 * and the first not in the unnumbered form. */
+	qsort(items, m, sizeof(*items), cmp_addr);
+	for (k = g = 0, first_g = SIZE_MAX; k < m; k++) {
+		size_t a = SIZE_MAX, b = items[k].i;
+
+		if (k && ip_cmp(&item_addr(&items[g])->addr, &item_addr(&items[k])->addr) != 0) {
+			g = k;
+			first_g = SIZE_MAX;
+		}
+		if (!items[k].peer) {
+			if (items[g].i < b)
+				a = items[g].i;
+		} else {
+			if (first_g < b)
+				a = first_g;
+			if (items[k].first_same_peer < b && items[k].first_same_peer < a)
+				a = items[k].first_same_peer;
+		}
+		if (!items[k].peer && first_g == SIZE_MAX)
+			first_g = b;
+		if (a != SIZE_MAX && (bad_x[b] == SIZE_MAX || items[k].x < bad_x[b])) {
+			bad_a[b] = a;
+			bad_x[b] = items[k].x;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct tparse *b = &tps[i], *a;
+		const struct ip_prefix *pb;
+
+		if (bad_a[i] == SIZE_MAX)
+			continue;
+		a = &tps[bad_a[i]];
+		pb = &b->t->addresses[bad_x[i]];
+		sproblem(&b->sc, "address", b->line[K_ADDRESS],
+			 "\"%s\" is also an address of tunnel \"%s\" (line %d); one "
+			 "address on several links needs the unnumbered form: /%u "
+			 "and a different peer_address on each",
+			 conf_ip_addr_str(&pb->addr, a1, sizeof(a1)), a->t->name,
+			 a->t->line, host_len(pb->addr.family));
+	}
+out:
+	free(items);
+	free(bad_a);
+	free(bad_x);
 }
 
 /* ---- top level ---- */

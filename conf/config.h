@@ -16,7 +16,7 @@
 #include <netinet/in.h>
 #include <limits.h>
 
-#define CONF_MAX_TUNNELS    256
+#define CONF_MAX_TUNNELS    65536   /* a sanity bound; the limits that matter are the system's (file descriptors) */
 #define CONF_MAX_ADDRESSES  8
 #define CONF_MAX_ROUTES     64
 #define CONF_KEY_LEN        32

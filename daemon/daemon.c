@@ -2,17 +2,23 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sodium.h>
 
 #include "crypto/keys.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/datapath.h"
+#include "daemon/index.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
 #include "daemon/secure.h"
@@ -106,40 +112,170 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	return 0;
 }
 
-static const struct tunnel_config *config_find(const struct gresec_config *cfg, const char *name)
+/* ---- closing the interfaces at shutdown ----
+ * Closing a TUN/TAP descriptor unregisters its interface, and the kernel
+ * waits for an RCU grace period inside each close (15-20 ms here): one
+ * after the other, 2048 tunnels took 40 s to stop, 4096 over a minute,
+ * close to systemd's stop timeout.  So at shutdown, and only there, the
+ * descriptors are collected (gresecd_close_tun) and closed from up to 32
+ * threads at once, so that the grace periods overlap: 2048 tunnels stop
+ * in 3 s.  gresecd is otherwise single-threaded (libev), and these
+ * threads are kept harmless: they exist only inside gresecd_shutdown(),
+ * after every tunnel was stopped and nothing watches the descriptors any
+ * more; each calls close() on its own share of an array nothing else
+ * touches (no logging, no allocation, no daemon state); signals are
+ * blocked in them, so any signal still goes to the main thread; all are
+ * joined before gresecd_shutdown() goes on.  If a thread cannot be
+ * made, its share is closed in the main thread.  A reload closes the
+ * interfaces it removes one by one, as they go: a new tunnel may need the
+ * name at once, and a reload that removes thousands is rare. */
+
+enum { CLOSE_THREADS = 32, CLOSE_PER_THREAD_MIN = 4 };
+
+struct fd_batch {
+	int *fds;
+	size_t n, cap;
+};
+
+struct close_job {
+	const int *fds;
+	size_t n, step;
+};
+
+static void *close_worker(void *arg)
 {
-	for (size_t i = 0; i < cfg->n_tunnels; i++)
-		if (strcmp(cfg->tunnels[i].name, name) == 0)
-			return &cfg->tunnels[i];
+	const struct close_job *j = arg;
+
+	for (size_t i = 0; i < j->n; i += j->step)
+		close(j->fds[i]);
 	return NULL;
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	pthread_t th[CLOSE_THREADS];
+	struct close_job jobs[CLOSE_THREADS];
+	size_t k = n / CLOSE_PER_THREAD_MIN, started = 0;
+	sigset_t all, old;
+
+	if (k > CLOSE_THREADS)
+		k = CLOSE_THREADS;
+	if (k < 2) {
+		for (size_t i = 0; i < n; i++)
+			close(fds[i]);
+		return;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);    /* inherited by the threads */
+	for (size_t i = 0; i < k; i++) {
+		jobs[i] = (struct close_job){ fds + i, n - i, k };
+		if (pthread_create(&th[i], NULL, close_worker, &jobs[i]) != 0)
+			break;
+		started++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (size_t i = started; i < k; i++)
+		close_worker(&jobs[i]);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
+void gresecd_close_tun(struct gresecd *d, int fd)
+{
+	struct fd_batch *b = d->closing;
+
+	if (fd < 0)
+		return;
+	if (b && b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		int *fds = realloc(b->fds, cap * sizeof(*fds));
+
+		if (fds) {
+			b->fds = fds;
+			b->cap = cap;
+		}
+	}
+	if (!b || b->n == b->cap) {
+		close(fd);
+		return;
+	}
+	b->fds[b->n++] = fd;
+}
+
+/* ---- tunnels by name ---- */
+
+static bool tunnel_name_match(const void *value, const void *key)
+{
+	return strcmp(((const struct tunnel *)value)->cfg.name, key) == 0;
+}
+
+static uint64_t name_hash(const struct hashtab *h, const char *name)
+{
+	return hashtab_hash(h, name, strlen(name));
+}
+
+struct tunnel *tunnel_find(struct gresecd *d, const char *name)
+{
+	return hashtab_find(&d->tunnels_by_name, name_hash(&d->tunnels_by_name, name),
+			    tunnel_name_match, name);
+}
+
+static void tunnel_forget(struct gresecd *d, struct tunnel *t)
+{
+	hashtab_remove(&d->tunnels_by_name, name_hash(&d->tunnels_by_name, t->cfg.name), t);
+}
+
+static bool config_name_match(const void *value, const void *key)
+{
+	return strcmp(((const struct tunnel_config *)value)->name, key) == 0;
 }
 
 /* Tunnels are applied one by one, in the file's order; one that cannot
  * come up is recorded as failed and retried (lifecycle.c), the others
  * carry on, at start as on a reload: one bad peer must not take down a
  * hub, and a local address DHCP has not assigned yet must not stop the
- * daemon.  A failed tunnel is tried again at once by every reload. */
+ * daemon.  A failed tunnel is tried again at once by every reload.
+ *
+ * Apart from what changed, the work is proportional to the number of
+ * tunnels: names are matched through hash tables (every configured
+ * tunnel's, and one made here of next's), and the list is rebuilt once
+ * at the end in the file's order.  The tunnels keep their own copy of
+ * their settings (t->cfg), so next's tunnel array is freed once applied. */
 int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 {
 	struct tunnel **order, *t, *tn, **pp;
+	struct hashtab next_names;
 	unsigned failed = 0;
 
+	if (!d->tunnels_by_name.cap && !d->tunnels)
+		hashtab_init(&d->tunnels_by_name);
+	hashtab_init(&next_names);
 	order = calloc(next->n_tunnels ? next->n_tunnels : 1, sizeof(*order));
-	if (!order) {
-		log_err("reload: out of memory, the running configuration stays in force");
+	if (!order || hashtab_reserve(&next_names, next->n_tunnels) != 0 ||
+	    hashtab_reserve(&d->tunnels_by_name, next->n_tunnels) != 0) {
+		log_err("cannot apply the configuration: out of memory; the running configuration "
+			"stays in force");
+		free(order);
+		hashtab_free(&next_names);
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < next->n_tunnels; i++)
+		hashtab_insert(&next_names, name_hash(&next_names, next->tunnels[i].name), &next->tunnels[i]);
+
 	/* Removed tunnels first: they may free names and ports for new ones. */
 	for (pp = &d->tunnels, t = d->tunnels; t; t = tn) {
 		tn = t->next;
-		if (config_find(next, t->cfg.name)) {
+		if (hashtab_find(&next_names, name_hash(&next_names, t->cfg.name), config_name_match,
+				 t->cfg.name)) {
 			pp = &t->next;
 			continue;
 		}
 		log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
 		*pp = tn;
+		tunnel_forget(d, t);
 		tunnel_destroy(t);
 	}
+	hashtab_free(&next_names);
 	d->applying = true;
 	for (size_t i = 0; i < next->n_tunnels; i++) {
 		const struct tunnel_config *c = &next->tunnels[i];
@@ -169,11 +305,15 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 			}
 		} else {
 			t = tunnel_new(d, c);
+			if (t && hashtab_insert(&d->tunnels_by_name, name_hash(&d->tunnels_by_name, c->name), t)) {
+				tunnel_destroy(t);
+				t = NULL;
+			}
 			if (!t) {
 				log_err("tunnel \"%s\": out of memory", c->name);
 				continue;
 			}
-			t->next = d->tunnels;   /* found by tunnel_find until relinked */
+			t->next = d->tunnels;   /* relinked in order below */
 			d->tunnels = t;
 			if (d->start_errors && d->start_errors[i].msg[0])
 				tunnel_fail(t, d->start_errors[i].err, d->start_errors[i].msg);
@@ -194,7 +334,10 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 	free(order);
 	conf_free(&d->cfg);
 	d->cfg = *next;
+	free(d->cfg.tunnels);
+	d->cfg.tunnels = NULL;
 	memset(next, 0, sizeof(*next));
+	d->configured = true;
 	d->applying = false;
 	tunnel_run_checks(d);
 	gresecd_status_changed(d);
@@ -228,8 +371,13 @@ void gresecd_status_changed(struct gresecd *d)
 {
 	char st[sizeof(d->status_sent)];
 
+	/* Inside gresecd_apply_config(), which calls this once at its end:
+	 * not once per tunnel brought up, each a walk of the list while some
+	 * are failed (quadratic on a hub's start). */
+	if (d->applying)
+		return;
 	status_text(d, st, sizeof(st));
-	if (!d->ready || d->applying) {
+	if (!d->ready) {
 		/* READY=1 (or the reload's) carries it */
 		snprintf(d->status_sent, sizeof(d->status_sent), "%s", st);
 		return;
@@ -240,27 +388,201 @@ void gresecd_status_changed(struct gresecd *d)
 	notify_send("STATUS=%s", st);
 }
 
+/* ---- file descriptors ---- */
+
+struct plain_group {
+	int family;
+	uint8_t local[16];
+	char device[IFNAMSIZ];
+};
+
+static int plain_group_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct plain_group));
+}
+
+/* What cfg needs at most: a TUN/TAP per tunnel, two UDP sockets per
+ * secure port (IPv4, IPv6), a raw socket per plain group, and a reserve for
+ * the rest (stdio, netlink, epoll, the control socket and its clients,
+ * the pid file, key files being read). */
+size_t gresecd_fds_needed(const struct gresec_config *cfg)
+{
+	static uint8_t port_seen[65536 / 8];
+	struct plain_group *groups;
+	size_t need = GRESECD_FD_RESERVE + cfg->n_tunnels, n_groups = 0;
+
+	memset(port_seen, 0, sizeof(port_seen));
+	groups = calloc(cfg->n_tunnels ? cfg->n_tunnels : 1, sizeof(*groups));
+	for (size_t i = 0; i < cfg->n_tunnels; i++) {
+		const struct tunnel_config *c = &cfg->tunnels[i];
+
+		if (c->mode == TUNNEL_MODE_SECURE) {
+			if (!(port_seen[c->port / 8] & (1u << (c->port % 8)))) {
+				port_seen[c->port / 8] |= (uint8_t)(1u << (c->port % 8));
+				need += 2;
+			}
+		} else if (groups) {
+			struct plain_group *g = &groups[n_groups++];
+
+			g->family = c->remote.family;
+			memcpy(g->local, c->local.u.bytes, sizeof(g->local));
+			memcpy(g->device, c->device, sizeof(g->device));
+		} else {
+			need++;
+		}
+	}
+	if (groups && n_groups) {
+		qsort(groups, n_groups, sizeof(*groups), plain_group_cmp);
+		for (size_t i = 0; i < n_groups; i++)
+			if (i == 0 || plain_group_cmp(&groups[i - 1], &groups[i]) != 0)
+				need++;
+	}
+	free(groups);
+	return need;
+}
+
+int gresecd_fd_limit(const struct gresec_config *cfg, char *msg, size_t msg_len)
+{
+	size_t need = gresecd_fds_needed(cfg);
+	struct rlimit rl;
+	char why[512];
+
+	if (msg_len)
+		msg[0] = '\0';
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 0;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		snprintf(why, sizeof(why), "%zu tunnels need up to %zu file descriptors, but the hard limit "
+			 "of open files (RLIMIT_NOFILE) is %llu: raise it (LimitNOFILE= in the systemd "
+			 "unit, ulimit -Hn where gresecd is started)", cfg->n_tunnels, need,
+			 (unsigned long long)rl.rlim_max);
+		goto refuse;
+	}
+	{
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			snprintf(why, sizeof(why), "cannot raise the limit of open files from %llu to %llu "
+				 "(%zu tunnels need up to %zu): %s", (unsigned long long)was,
+				 (unsigned long long)rl.rlim_max, cfg->n_tunnels, need, strerror(errno));
+			goto refuse;
+		}
+		log_info("raised the limit of open files from %llu to %llu: %zu tunnels need up to %zu",
+			 (unsigned long long)was, (unsigned long long)rl.rlim_cur, cfg->n_tunnels, need);
+	}
+	return 0;
+refuse:
+	log_err("%s", why);
+	if (msg_len)
+		snprintf(msg, msg_len, "%s", why);
+	return -EMFILE;
+}
+
 const char *gresecd_tunnels_str(size_t n, char *buf, size_t len)
 {
 	snprintf(buf, len, "%zu %s", n, n == 1 ? "tunnel" : "tunnels");
 	return buf;
 }
 
-/* ---- key files: a reload notices rewritten ones ---- */
+/* ---- key files: a reload notices rewritten ones ----
+ * A tunnel's digest is a keyed hash of its key files' digests, each a
+ * keyed hash of the decoded key (a random key per process).  A file is read
+ * again only when stat() says it may have changed (device, inode, size,
+ * modification and change times: a rewrite, a rename over it, a chmod or
+ * chown all change one of them), and once per reload however many tunnels
+ * name it: a hub's 4096 tunnels with one private key cost one stat(). */
+
+struct key_file {
+	char *path;
+	struct stat st;
+	bool ok;
+	unsigned gen;                   /* the last reload that looked at it */
+	uint8_t digest[CONF_KEY_LEN];
+	struct key_file *next;
+};
 
 static uint8_t digest_key[crypto_generichash_KEYBYTES];
 static bool digest_key_made;
 
-static int digest_key_file(const char *path, uid_t owner, crypto_generichash_state *st)
+static bool key_file_match(const void *value, const void *key)
 {
+	return strcmp(((const struct key_file *)value)->path, key) == 0;
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+	       a->st_mode == b->st_mode && a->st_uid == b->st_uid;
+}
+
+/* The digest of the key in path, read again only when it changed. */
+static const uint8_t *key_file_digest(struct gresecd *d, const char *path)
+{
+	uint64_t h = hashtab_hash(&d->key_files, path, strlen(path));
+	struct key_file *kf = hashtab_find(&d->key_files, h, key_file_match, path);
 	uint8_t key[KEYS_LEN];
 	char err[PATH_MAX + 128];
+	struct stat st;
 
-	if (keys_load_file_owned(path, key, owner, err, sizeof(err)) != 0)
-		return -1;
-	crypto_generichash_update(st, key, sizeof(key));
+	if (!kf) {
+		kf = calloc(1, sizeof(*kf));
+		if (!kf || !(kf->path = strdup(path)) || hashtab_insert(&d->key_files, h, kf) != 0) {
+			if (kf)
+				free(kf->path);
+			free(kf);
+			return NULL;
+		}
+		kf->next = d->key_file_list;
+		d->key_file_list = kf;
+	} else if (kf->gen == d->key_file_gen) {
+		return kf->ok ? kf->digest : NULL;
+	}
+	kf->gen = d->key_file_gen;
+	if (lstat(path, &st) != 0) {
+		kf->ok = false;
+		return NULL;
+	}
+	if (kf->ok && same_file_state(&st, &kf->st))
+		return kf->digest;
+	kf->ok = false;
+	if (keys_load_file_owned(path, key, d->key_owner, err, sizeof(err)) != 0)
+		return NULL;
+	crypto_generichash(kf->digest, sizeof(kf->digest), key, sizeof(key), digest_key,
+			   sizeof(digest_key));
 	sodium_memzero(key, sizeof(key));
-	return 0;
+	kf->st = st;
+	kf->ok = true;
+	return kf->digest;
+}
+
+/* Files no tunnel named in this round are forgotten. */
+static void key_files_sweep(struct gresecd *d)
+{
+	for (struct key_file **pp = &d->key_file_list; *pp;) {
+		struct key_file *kf = *pp;
+
+		if (kf->gen == d->key_file_gen) {
+			pp = &kf->next;
+			continue;
+		}
+		*pp = kf->next;
+		hashtab_remove(&d->key_files, hashtab_hash(&d->key_files, kf->path, strlen(kf->path)), kf);
+		free(kf->path);
+		sodium_memzero(kf, sizeof(*kf));
+		free(kf);
+	}
+}
+
+static void key_files_free(struct gresecd *d)
+{
+	d->key_file_gen++;
+	key_files_sweep(d);
+	hashtab_free(&d->key_files);
 }
 
 void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg)
@@ -269,20 +591,27 @@ void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg)
 		randombytes_buf(digest_key, sizeof(digest_key));
 		digest_key_made = true;
 	}
+	if (!d->key_files.cap && !d->key_file_list)
+		hashtab_init(&d->key_files);
+	d->key_file_gen++;
 	for (size_t i = 0; i < cfg->n_tunnels; i++) {
 		struct tunnel_config *c = &cfg->tunnels[i];
 		const struct tunnel *running;
+		const uint8_t *priv, *psk = NULL;
 		crypto_generichash_state st;
-		bool ok;
 
 		if (c->mode != TUNNEL_MODE_SECURE)
 			continue;
-		crypto_generichash_init(&st, digest_key, sizeof(digest_key), sizeof(c->key_digest));
-		ok = digest_key_file(c->private_key_file, d->key_owner, &st) == 0 &&
-		     (!c->preshared_key_file[0] ||
-		      digest_key_file(c->preshared_key_file, d->key_owner, &st) == 0);
-		if (ok) {
+		priv = key_file_digest(d, c->private_key_file);
+		if (c->preshared_key_file[0])
+			psk = key_file_digest(d, c->preshared_key_file);
+		if (priv && (psk || !c->preshared_key_file[0])) {
+			crypto_generichash_init(&st, digest_key, sizeof(digest_key), sizeof(c->key_digest));
+			crypto_generichash_update(&st, priv, CONF_KEY_LEN);
+			if (psk)
+				crypto_generichash_update(&st, psk, CONF_KEY_LEN);
 			crypto_generichash_final(&st, c->key_digest, sizeof(c->key_digest));
+			sodium_memzero(&st, sizeof(st));
 		} else {
 			memset(c->key_digest, 0, sizeof(c->key_digest));
 			running = tunnel_find(d, c->name);
@@ -294,8 +623,8 @@ void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg)
 					 c->name);
 			}
 		}
-		sodium_memzero(&st, sizeof(st));
 	}
+	key_files_sweep(d);
 }
 
 struct reload_report {
@@ -368,6 +697,15 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len)
 			    gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str)));
 		return -EINVAL;
 	}
+	if (gresecd_fd_limit(&next, msg, msg_len) != 0) {
+		size_t used_fd = strlen(msg);
+
+		snprintf(msg + used_fd, msg_len - used_fd, "\nthe running configuration stays in force\n");
+		conf_free(&next);
+		notify_send("READY=1\nSTATUS=%s; the last reload failed: too few file descriptors",
+			    gresecd_tunnels_str(d->cfg.n_tunnels, n_str, sizeof(n_str)));
+		return -EMFILE;
+	}
 	gresecd_key_digests(d, &next);
 	err = gresecd_apply_config(d, &next);
 	conf_free(&next);
@@ -424,13 +762,21 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len)
 void gresecd_shutdown(struct gresecd *d)
 {
 	struct tunnel *t, *tn;
+	struct fd_batch gone = { 0 };
 
 	d->ready = false;
+	d->closing = &gone;      /* the TUN/TAP descriptors, closed together below */
 	for (t = d->tunnels; t; t = tn) {
 		tn = t->next;
 		tunnel_destroy(t);
 	}
+	d->closing = NULL;
+	close_fds(gone.fds, gone.n);
+	free(gone.fds);
 	d->tunnels = NULL;
+	hashtab_free(&d->tunnels_by_name);
+	key_files_free(d);
+	secure_index_free(d);
 	watch_close(d);
 	if (d->loop)
 		ev_timer_stop(d->loop, &d->maint_timer);

@@ -13,20 +13,28 @@
 #include <sys/types.h>
 
 #include "conf/config.h"
+#include "daemon/hashtab.h"
+#include "daemon/secmem.h"
 #include "tunnel/netlink.h"
 #include "tunnel/pkt.h"
 #include "tunnel/sock.h"
 
 struct tunnel;
 struct secure_port;
+struct key_file;
 struct underlay_ref;
 
 enum { RX_BATCH = 32, TX_BATCH = 128 };
 
 /* A raw GRE socket shared by the plain tunnels with the same family, local
- * address and device; packets are demultiplexed by source and key.  The
- * kernel path's keepalive sockets (keepalive_only) are connected to
- * `remote` and let only keepalives through (sock_open_gre_keepalive). */
+ * address and device; packets are demultiplexed by source and key
+ * (daemon/plain.c).  The kernel path's keepalive sockets (keepalive_only)
+ * are connected to `remote` and let only keepalives through
+ * (sock_open_gre_keepalive); they are demultiplexed by key the same way.
+ * Invariants: every plain tunnel of the socket is in by_key under (its
+ * remote, its ikey or none), and on the tunnel list of the struct
+ * plain_src of its remote, which is in by_src and on sources; a plain_src
+ * with no tunnel is freed. */
 struct gre_socket {
 	struct gresecd *d;
 	int fd;
@@ -36,6 +44,9 @@ struct gre_socket {
 	bool keepalive_only;
 	struct ip_addr remote;       /* keepalive_only: the peer */
 	unsigned refs;
+	struct hashtab by_key;       /* (remote, key) -> tunnel */
+	struct hashtab by_src;       /* remote -> struct plain_src */
+	struct plain_src *sources;
 	uint64_t unknown_source;     /* packets no tunnel claimed */
 	ev_io watcher;
 	struct gre_socket *next;
@@ -50,10 +61,22 @@ struct gresecd {
 	char pid_path[PATH_MAX];       /* "" = from the config */
 	struct nl_ctx nl;
 	struct tunnel *tunnels;        /* every configured tunnel, in the file's order */
+	/* Invariant: every tunnel on the list is in tunnels_by_name under its
+	 * cfg.name, and nothing else is (daemon.c links and unlinks both). */
+	struct hashtab tunnels_by_name;
+	bool configured;               /* the first configuration was applied */
+	unsigned start_initiations;    /* secure tunnels set up at start (their first initiations are paced) */
+	/* Key files read for the key digests, by path: re-read only when
+	 * stat() says they changed (daemon.c). */
+	struct hashtab key_files;
+	struct key_file *key_file_list;
+	unsigned key_file_gen;
 	struct gre_socket *gre_sockets;
 	struct secure_port *secure_ports;
 	struct control *control;
-	struct secure_index *index;    /* receiver index -> peer, secure mode */
+	struct fd_batch *closing;      /* gresecd_shutdown: TUN/TAP descriptors to close together */
+	struct secure_index *index;    /* receiver index -> peer, secure mode (index.h) */
+	struct secmem secrets;         /* the peers' secrets (peer.c) */
 
 	/* One batch of buffers, allocated once: the data path never allocates. */
 	struct pkt *rx_pkts[RX_BATCH];
@@ -130,6 +153,21 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len);
  * digest (its keys stay in use, said in the log); for a new tunnel the
  * digest stays zero and tunnel creation reports the file. */
 void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg);
+
+/* File descriptors: what cfg needs at most (a TUN/TAP per tunnel, the
+ * sockets, GRESECD_FD_RESERVE for the rest), and making sure the limit
+ * allows it: the soft RLIMIT_NOFILE is raised to the hard one when short.
+ * 0, or -EMFILE with the reason logged and in msg when even the hard
+ * limit is too low (checked before anything is set up). */
+enum { GRESECD_FD_RESERVE = 64 };
+size_t gresecd_fds_needed(const struct gresec_config *cfg);
+int gresecd_fd_limit(const struct gresec_config *cfg, char *msg, size_t msg_len);
+
+/* Close a tunnel's TUN/TAP descriptor: at once, or, while
+ * gresecd_shutdown() takes every tunnel down, later with the others in
+ * one batch (each close unregisters an interface, and the kernel waits a
+ * grace period for each: daemon.c says how the batch is closed). */
+void gresecd_close_tun(struct gresecd *d, int fd);
 
 /* A tunnel failed, came up or was lost: STATUS= for systemd, when it
  * changed (the failed tunnels are named). */

@@ -21,6 +21,7 @@
 #include "daemon/preflight.h"
 #include "daemon/privdrop.h"
 #include "daemon/rundir.h"
+#include "daemon/secure_port.h"
 #include "daemon/tunnel.h"
 #include "daemon/watch.h"
 
@@ -83,10 +84,10 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 	gresecd_reload(d, msg, sizeof(msg));
 }
 
-static bool any_plain(const struct gresec_config *cfg)
+static bool any_plain(const struct gresecd *d)
 {
-	for (size_t i = 0; i < cfg->n_tunnels; i++)
-		if (cfg->tunnels[i].mode == TUNNEL_MODE_PLAIN)
+	for (const struct tunnel *t = d->tunnels; t; t = t->next)
+		if (t->cfg.mode == TUNNEL_MODE_PLAIN)
 			return true;
 	return false;
 }
@@ -365,6 +366,10 @@ int main(int argc, char **argv)
 		goto out_shutdown;
 	if (start_checks(&d, &cfg) != 0)
 		goto out_shutdown;
+	if (gresecd_fd_limit(&cfg, NULL, 0) != 0) {
+		log_err("not starting: too few file descriptors for the tunnels");
+		goto out_shutdown;
+	}
 	gresecd_key_digests(&d, &cfg);
 	/* Tunnels that cannot come up now are failed and retried; only an
 	 * invalid configuration (above) stops the start. */
@@ -376,7 +381,7 @@ int main(int argc, char **argv)
 		/* The run directory, pid file and socket stay root's: nothing to
 		 * hand over.  At exit the daemon user may not remove them; the
 		 * next start or the init script's stop does (rundir_remove). */
-		if (privdrop_to(d.cfg.daemon.user, d.cfg.daemon.group, any_plain(&d.cfg)) != 0) {
+		if (privdrop_to(d.cfg.daemon.user, d.cfg.daemon.group, any_plain(&d)) != 0) {
 			log_err("refusing to run with privileges that could not be dropped");
 			goto out_shutdown;
 		}
@@ -391,6 +396,13 @@ int main(int argc, char **argv)
 	ev_signal_start(d.loop, &d.sig_int);
 	ev_signal_start(d.loop, &d.sig_hup);
 
+	{
+		size_t stale = secure_ports_discard_backlog(&d);
+
+		if (stale)
+			log_info("dropped %zu datagrams that arrived during the start (no session "
+				 "existed yet; their senders retry)", stale);
+	}
 	gresecd_tunnels_str(d.cfg.n_tunnels, n_str, sizeof(n_str));
 	if (d.n_failed)
 		log_notice("gresecd %s started with %s from %s, %u not running (retried)", PACKAGE_VERSION,

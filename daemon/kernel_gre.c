@@ -32,17 +32,25 @@
 
 #define ALIAS_MAX 160
 
+#define MODULE_GRE4 "ip_gre"
+#define MODULE_GRE6 "ip6_gre"
+
 const char *kgre_module(const struct tunnel_config *c)
 {
-	return c->remote.family == AF_INET6 ? "ip6_gre" : "ip_gre";
+	return c->remote.family == AF_INET6 ? MODULE_GRE6 : MODULE_GRE4;
+}
+
+static bool module_loaded(const char *name)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
 }
 
 bool kgre_module_loaded(const struct tunnel_config *c)
 {
-	char path[64];
-
-	snprintf(path, sizeof(path), "/sys/module/%s", kgre_module(c));
-	return access(path, F_OK) == 0;
+	return module_loaded(kgre_module(c));
 }
 
 /* The link parameters of tunnel t. */
@@ -377,6 +385,9 @@ void kgre_sink_close(struct tunnel *t)
 
 void kgre_sink_maintain(struct gresecd *d)
 {
+	/* While the kernel has no GRE, two looks, not one per tunnel. */
+	if (!module_loaded(MODULE_GRE4) && !module_loaded(MODULE_GRE6))
+		return;
 	for (struct tunnel *t = d->tunnels; t; t = t->next)
 		if (t->state == TUNNEL_UP)
 			kgre_sink_open(t);      /* does nothing unless needed */

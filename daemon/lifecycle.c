@@ -80,12 +80,17 @@ const char *tunnel_strip_name(const struct tunnel *t, const char *msg)
 
 /* ---- the failed list ---- */
 
+/* Both lists are doubly linked: a tunnel leaves either in O(1) (a hub
+ * whose underlay device comes back brings thousands up at once). */
 static void failed_add(struct tunnel *t)
 {
 	if (t->in_failed)
 		return;
 	t->in_failed = true;
+	t->failed_prev = NULL;
 	t->failed_next = t->d->failed;
+	if (t->failed_next)
+		t->failed_next->failed_prev = t;
 	t->d->failed = t;
 	t->d->n_failed++;
 }
@@ -94,13 +99,14 @@ static void failed_remove(struct tunnel *t)
 {
 	if (!t->in_failed)
 		return;
-	for (struct tunnel **pp = &t->d->failed; *pp; pp = &(*pp)->failed_next)
-		if (*pp == t) {
-			*pp = t->failed_next;
-			break;
-		}
+	if (t->failed_prev)
+		t->failed_prev->failed_next = t->failed_next;
+	else
+		t->d->failed = t->failed_next;
+	if (t->failed_next)
+		t->failed_next->failed_prev = t->failed_prev;
 	t->in_failed = false;
-	t->failed_next = NULL;
+	t->failed_next = t->failed_prev = NULL;
 	t->d->n_failed--;
 }
 
@@ -108,13 +114,14 @@ static void check_remove(struct tunnel *t)
 {
 	if (!t->check_queued)
 		return;
-	for (struct tunnel **pp = &t->d->checks; *pp; pp = &(*pp)->check_next)
-		if (*pp == t) {
-			*pp = t->check_next;
-			break;
-		}
+	if (t->check_prev)
+		t->check_prev->check_next = t->check_next;
+	else
+		t->d->checks = t->check_next;
+	if (t->check_next)
+		t->check_next->check_prev = t->check_prev;
 	t->check_queued = false;
-	t->check_next = NULL;
+	t->check_next = t->check_prev = NULL;
 }
 
 static void conflicts_recount(struct tunnel *t, int delta_sign)
@@ -615,7 +622,10 @@ void tunnel_queue_check(struct tunnel *t, bool reinstall)
 	if (t->check_queued)
 		return;
 	t->check_queued = true;
+	t->check_prev = NULL;
 	t->check_next = d->checks;
+	if (d->checks)
+		d->checks->check_prev = t;
 	d->checks = t;
 	/* Not restarted by later events: a storm cannot put checks off. */
 	if (d->loop && !ev_is_active(&d->check_timer)) {
@@ -701,9 +711,7 @@ void tunnel_run_checks(struct gresecd *d)
 		ev_timer_stop(d->loop, &d->check_timer);
 	/* A check may lose a tunnel (which takes it off the list). */
 	while ((t = d->checks)) {
-		d->checks = t->check_next;
-		t->check_queued = false;
-		t->check_next = NULL;
+		check_remove(t);
 		tunnel_check(t);
 	}
 }

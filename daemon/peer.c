@@ -10,6 +10,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/peer.h"
+#include "daemon/secmem.h"
 #include "daemon/secure_port.h"
 #include "daemon/secure_tx.h"
 #include "daemon/tunnel.h"
@@ -22,6 +23,12 @@ static uint64_t new_jitter(void)
 }
 
 static void peer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* A packet held while a handshake runs: its bytes and where they sat. */
+struct peer_staged {
+	size_t off, len, inner_len;
+	uint8_t data[];
+};
 
 /* ---- set-up ---- */
 
@@ -102,20 +109,18 @@ int peer_create(struct tunnel *t, struct secure_peer **out)
 	if (!peer)
 		return -ENOMEM;
 	peer->t = t;
-	peer->sec = sodium_malloc(sizeof(*peer->sec));
+	if (!t->d->secrets.obj_size)
+		secmem_init(&t->d->secrets, sizeof(*peer->sec));
+	peer->sec = secmem_alloc(&t->d->secrets, &peer->sec_chunk);
 	if (!peer->sec) {
 		free(peer);
 		return -ENOMEM;
 	}
-	memset(peer->sec, 0, sizeof(*peer->sec));
+	for (unsigned i = 0; i < PEER_INDICES; i++)
+		peer->indices[i].peer = peer;
 	ev_init(&peer->timer, peer_timer_cb);
 	peer->timer.data = peer;
 	peer->timer_at = SESSION_NEVER;
-	for (unsigned i = 0; i < PEER_STAGED; i++)
-		if (!(peer->staged[i] = malloc(sizeof(struct pkt)))) {
-			err = -ENOMEM;
-			goto fail;
-		}
 	if ((err = load_identity(peer)) != 0)
 		goto fail;
 	memcpy(peer->peer_public, c->peer_public_key, sizeof(peer->peer_public));
@@ -150,39 +155,50 @@ void peer_free(struct secure_peer *peer)
 		return;
 	if (peer->t && ev_is_active(&peer->timer))
 		ev_timer_stop(peer->t->d->loop, &peer->timer);
-	for (unsigned i = 0; i < PEER_STAGED; i++)
-		free(peer->staged[i]);
-	if (peer->sec) {
-		sodium_memzero(peer->sec, sizeof(*peer->sec));
-		sodium_free(peer->sec);
-	}
+	peer_drop_staged(peer);
+	for (unsigned i = 0; i < PEER_INDICES; i++)
+		secure_index_del(peer->t->d, &peer->indices[i]);
+	secmem_free(&peer->t->d->secrets, peer->sec_chunk, peer->sec);
 	free(peer);
 }
 
 /* ---- receiver indices ----
- * Random, so that they say nothing about the daemon's state; lookups scan
- * the peers of the ports (issue 14 replaces the scan with a hash table
- * without changing callers). */
-static bool index_in_use(struct gresecd *d, uint32_t idx)
+ * In the daemon's index table (daemon/index.c), through the peer's own
+ * entries; lookups are one hash, whatever the number of peers. */
+
+/* Whether the peer still uses idx: its pending initiation, or a keypair
+ * it holds (in a session slot or waiting to be wiped). */
+static bool index_held(const struct secure_peer *peer, uint32_t idx)
 {
-	for (struct secure_port *sp = d->secure_ports; sp; sp = sp->next)
-		for (struct secure_peer *p = sp->peers; p; p = p->next_on_port) {
-			if (p->sec->hs.state != HANDSHAKE_EMPTY && p->sec->hs.local_index == idx)
-				return true;
-			if (session_slot_by_index(&p->session, idx))
-				return true;
-		}
+	const struct peer_secrets *sec = peer->sec;
+
+	if (sec->hs.state != HANDSHAKE_EMPTY && sec->hs.local_index == idx)
+		return true;
+	for (int i = 0; i < PEER_KEYPAIRS; i++)
+		if (sec->kp_used[i] && sec->kp[i].local_index == idx)
+			return true;
 	return false;
 }
 
-uint32_t peer_new_index(struct gresecd *d)
+/* Called where no index is on its way to a handshake or keypair (not
+ * between peer_new_index() and the install it is for). */
+void peer_indices_gc(struct secure_peer *peer)
 {
-	uint32_t idx;
+	for (unsigned i = 0; i < PEER_INDICES; i++)
+		if (peer->indices[i].idx && !index_held(peer, peer->indices[i].idx))
+			secure_index_del(peer->t->d, &peer->indices[i]);
+}
 
-	do
-		idx = randombytes_random();
-	while (idx == 0 || index_in_use(d, idx));
-	return idx;
+uint32_t peer_new_index(struct secure_peer *peer)
+{
+	for (int round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < PEER_INDICES; i++)
+			if (!peer->indices[i].idx)
+				return secure_index_add(peer->t->d, &peer->indices[i]) == 0 ?
+				       peer->indices[i].idx : 0;
+		peer_indices_gc(peer);
+	}
+	return 0;
 }
 
 /* ---- keypairs ---- */
@@ -227,11 +243,13 @@ int peer_install_keys(struct secure_peer *peer, struct handshake *hs, uint64_t n
 	kp = peer_keypair_alloc(peer);
 	if (!kp) {
 		handshake_wipe(hs);
-		return -ENOBUFS;
+		err = -ENOBUFS;
+		goto out;
 	}
 	if (handshake_derive_keys(hs, send_key, recv_key) != 0) { /* wipes hs */
 		peer_keypair_release(peer, kp);
-		return -EINVAL;
+		err = -EINVAL;
+		goto out;
 	}
 	keypair_init(kp, send_key, recv_key, local, remote, we_initiated, now);
 	sodium_memzero(send_key, sizeof(send_key));
@@ -239,10 +257,13 @@ int peer_install_keys(struct secure_peer *peer, struct handshake *hs, uint64_t n
 	err = session_handshake_complete(&peer->session, now, we_initiated, local, kp);
 	if (err < 0) {
 		peer_keypair_release(peer, kp);
-		return err;
+		goto out;
 	}
 	drain_expired(peer);
-	return 0;
+	err = 0;
+out:
+	peer_indices_gc(peer);
+	return err;
 }
 
 /* ---- endpoint and liveness ---- */
@@ -281,11 +302,17 @@ void peer_send_initiation(struct secure_peer *peer, uint64_t now)
 	uint8_t ts[NOISE_TIMESTAMP_LEN];
 	int err;
 
+	uint32_t idx;
+
 	if (!t->has_remote)
 		return;
+	/* A pending initiation this one replaces gives its index back. */
+	handshake_wipe(&peer->sec->hs);
+	peer_indices_gc(peer);
+	idx = peer_new_index(peer);
 	handshake_tai64n_now(ts, gresecd_realtime_ns());
-	if (handshake_create_initiation(&peer->sec->hs, &peer->sec->id, peer->peer_public,
-					peer_new_index(t->d), ts, msg) != 0) {
+	if (!idx || handshake_create_initiation(&peer->sec->hs, &peer->sec->id, peer->peer_public,
+						idx, ts, msg) != 0) {
 		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": cannot create a handshake initiation",
 				t->cfg.name);
 		return;
@@ -306,25 +333,50 @@ void peer_send_initiation(struct secure_peer *peer, uint64_t now)
 
 bool peer_stage(struct secure_peer *peer, const struct pkt *p)
 {
-	struct pkt *s;
+	struct peer_staged *s;
 
-	if (peer->n_staged >= PEER_STAGED)
+	if (peer->n_staged >= PEER_STAGED || p->len > PKT_MAX_PAYLOAD)
 		return false;
-	s = peer->staged[peer->n_staged++];
+	s = malloc(sizeof(*s) + p->len);
+	if (!s)
+		return false;
 	s->off = p->off;
 	s->len = p->len;
 	s->inner_len = p->inner_len;
-	memcpy(s->buf + s->off, p->buf + p->off, p->len);
+	memcpy(s->data, p->buf + p->off, p->len);
+	peer->staged[peer->n_staged++] = s;
 	return true;
 }
 
+void peer_drop_staged(struct secure_peer *peer)
+{
+	for (unsigned i = 0; i < peer->n_staged; i++) {
+		free(peer->staged[i]);
+		peer->staged[i] = NULL;
+	}
+	peer->n_staged = 0;
+}
+
+/* Each goes out from the daemon's scratch buffer; sending may hold it
+ * again (no session after all), which takes a new copy. */
 void peer_flush_staged(struct secure_peer *peer)
 {
+	struct peer_staged *held[PEER_STAGED];
+	struct pkt *p = peer->t->d->tx_pkt;
 	unsigned n = peer->n_staged;
 
+	memcpy(held, peer->staged, n * sizeof(held[0]));
 	peer->n_staged = 0;
-	for (unsigned i = 0; i < n; i++)
-		secure_send_ip(peer, peer->staged[i]);
+	for (unsigned i = 0; i < n; i++) {
+		struct peer_staged *s = held[i];
+
+		p->off = s->off;
+		p->len = s->len;
+		p->inner_len = s->inner_len;
+		memcpy(p->buf + p->off, s->data, s->len);
+		free(s);
+		secure_send_ip(peer, p);
+	}
 }
 
 /* ---- timers ---- */
@@ -374,10 +426,11 @@ static void peer_do_actions(struct secure_peer *peer, uint64_t now, unsigned act
 		log_info("tunnel \"%s\": session keys wiped after inactivity", peer->t->cfg.name);
 	}
 	drain_expired(peer);
+	peer_indices_gc(peer);
 	if (actions & SESSION_HANDSHAKE_GAVE_UP) {
 		char ep[SOCKADDR_STRLEN], ours[KEYS_BASE64_LEN + 1];
 
-		peer->n_staged = 0;
+		peer_drop_staged(peer);
 		keys_to_base64(ours, peer->sec->id.static_public);
 		/* Once until the peer answers again: retries go on every rekey
 		 * timeout while the link is down, and would say it every 95 s. */

@@ -19,6 +19,7 @@
 #include "crypto/cookie.h"
 #include "crypto/handshake.h"
 #include "crypto/keypair.h"
+#include "daemon/index.h"
 #include "daemon/session.h"
 #include "tunnel/pkt.h"
 #include "tunnel/sock.h"
@@ -27,16 +28,24 @@
 struct gresecd;
 struct tunnel;
 struct secure_port;
+struct port_identity;
+struct secmem_chunk;
 
 enum {
 	PEER_KEYPAIRS = SESSION_SLOTS + 1,  /* next, current, previous, one being made */
 	PEER_STAGED = 8,                    /* packets held while a handshake runs */
+	/* Receiver indices a peer can hold: a pending initiation, its
+	 * keypairs, the one a response is being made with, and room. */
+	PEER_INDICES = 8,
 };
 /* WireGuard's INITIATIONS_PER_SECOND (50): one accepted per peer per 20 ms. */
 #define PEER_INITIATION_MIN_INTERVAL_NS (UINT64_C(20) * 1000000u)
 
-/* Everything secret about a peer, in locked and guarded memory
- * (sodium_malloc), wiped when replaced and when the peer goes. */
+/* Everything secret about a peer, in locked memory (daemon/secmem.c:
+ * many to a sodium_malloc'd chunk, guard pages around the chunk), wiped
+ * when replaced and when the peer goes.  The cookie checker answers for
+ * the peer's identity on its port: the port uses that of one peer per
+ * local key (secure_port.h, struct port_identity). */
 struct peer_secrets {
 	struct handshake_identity id;
 	struct handshake hs;               /* our pending initiation (initiator role only) */
@@ -59,8 +68,12 @@ struct secure_peer {
 	bool unanswered_logged;            /* "no answer to handshakes" said since it last answered */
 	ev_timer timer;
 	uint64_t timer_at;                 /* the deadline timer is armed for; SESSION_NEVER: none */
-	struct pkt *staged[PEER_STAGED];
+	/* Packets held while a handshake runs: copies of just their bytes,
+	 * malloc'd when held and freed when sent or dropped. */
+	struct peer_staged *staged[PEER_STAGED];
 	unsigned n_staged;
+	struct secmem_chunk *sec_chunk;    /* where sec lives */
+	struct peer_index indices[PEER_INDICES];  /* in the daemon's index table (index.h) */
 	/* Runs of gso_hold_seg bytes or more go out datagram by datagram until
 	 * gso_hold_until: the kernel refused them as larger than the fragment
 	 * size on the way to the endpoint (daemon/secure_tx.c). */
@@ -73,7 +86,10 @@ struct secure_peer {
 	uint32_t wg_mtu;                   /* largest inner IP packet; padding stops there */
 
 	bool running;                      /* inside peer_schedule(): it re-arms the timer itself */
-	struct secure_peer *next_on_port;
+	struct secure_peer *next_on_port, *prev_on_port;
+	/* The peers of the port with the same local key (secure_port.c). */
+	struct port_identity *ident;
+	struct secure_peer *next_of_ident, *prev_of_ident;
 	bool batch_scheduled;              /* on port->scheduled until the batch ends */
 	struct secure_peer *next_scheduled;
 };
@@ -89,8 +105,15 @@ void peer_free(struct secure_peer *peer);
  * gre_local, gre_remote or mtu (reload in place). */
 void peer_set_inner(struct secure_peer *peer);
 
-/* A receiver index no other handshake or keypair of the daemon uses. */
-uint32_t peer_new_index(struct gresecd *d);
+/* A receiver index no other handshake or keypair of the daemon uses, added
+ * to the daemon's index table for this peer (index.h); 0 when the peer
+ * holds PEER_INDICES already or memory is short. */
+uint32_t peer_new_index(struct secure_peer *peer);
+/* Take out of the index table the peer's indices that neither its pending
+ * initiation nor a keypair of it uses any more. */
+void peer_indices_gc(struct secure_peer *peer);
+/* Drop what peer_stage() held. */
+void peer_drop_staged(struct secure_peer *peer);
 
 /* Keypair storage: a free slot of peer->sec->kp, or NULL; release wipes it. */
 struct keypair *peer_keypair_alloc(struct secure_peer *peer);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -29,13 +30,157 @@ static bool ip_equal(const struct ip_addr *a, const struct ip_addr *b)
 	return memcmp(a->u.bytes, b->u.bytes, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-static bool src_is(const union sockaddr_inet *sa, const struct ip_addr *ip)
+/* ---- demultiplexing: by hash, not by scanning the tunnels ---- */
+
+/* The tunnels of a socket with one remote: where a packet whose key no
+ * tunnel has is counted (the kernel's ip_gre counts it on the link too),
+ * on the first of them: the list is in the order they came up, which at
+ * start is the file's, as `gresec show` lists them. */
+struct plain_src {
+	struct ip_addr addr;
+	struct tunnel *tunnels;      /* linked by src_next / src_prev */
+	struct tunnel *last;
+	struct plain_src *prev, *next;
+};
+
+/* What the tables hash: address family and bytes (all by_src hashes),
+ * then the key (by_key hashes the whole). */
+struct demux_key {
+	uint8_t family;
+	uint8_t addr[16];
+	uint8_t has_key;
+	uint8_t pad[2];
+	uint32_t key;
+};
+
+static void key_of_ip(struct demux_key *k, const struct ip_addr *ip, bool has_key, uint32_t key)
 {
-	if (sa->sa.sa_family == AF_INET && ip->family == AF_INET)
-		return sa->in.sin_addr.s_addr == ip->u.v4.s_addr;
-	if (sa->sa.sa_family == AF_INET6 && ip->family == AF_INET6)
-		return memcmp(&sa->in6.sin6_addr, &ip->u.v6, 16) == 0;
-	return false;
+	memset(k, 0, sizeof(*k));
+	k->family = (uint8_t)ip->family;
+	memcpy(k->addr, ip->u.bytes, ip->family == AF_INET ? 4 : 16);
+	k->has_key = has_key;
+	k->key = has_key ? key : 0;
+}
+
+static bool key_of_sockaddr(struct demux_key *k, const union sockaddr_inet *sa, bool has_key,
+			    uint32_t key)
+{
+	struct ip_addr ip = { .family = sa->sa.sa_family };
+
+	if (sa->sa.sa_family == AF_INET)
+		memcpy(ip.u.bytes, &sa->in.sin_addr, 4);
+	else if (sa->sa.sa_family == AF_INET6)
+		memcpy(ip.u.bytes, &sa->in6.sin6_addr, 16);
+	else
+		return false;
+	key_of_ip(k, &ip, has_key, key);
+	return true;
+}
+
+static uint64_t hash_full(const struct hashtab *h, const struct demux_key *k)
+{
+	return hashtab_hash(h, k, sizeof(*k));
+}
+
+/* The source alone: the key fields are left out. */
+static uint64_t hash_src(const struct hashtab *h, const struct demux_key *k)
+{
+	return hashtab_hash(h, k, offsetof(struct demux_key, has_key));
+}
+
+static bool tunnel_key_match(const void *value, const void *key)
+{
+	const struct tunnel *t = value;
+	const struct demux_key *k = key;
+	struct demux_key tk;
+
+	key_of_ip(&tk, &t->cfg.remote, t->cfg.has_ikey, t->cfg.ikey);
+	return memcmp(&tk, k, sizeof(tk)) == 0;
+}
+
+static bool src_match(const void *value, const void *key)
+{
+	const struct plain_src *ps = value;
+	const struct demux_key *k = key;
+	struct demux_key sk;
+
+	key_of_ip(&sk, &ps->addr, false, 0);
+	return sk.family == k->family && memcmp(sk.addr, k->addr, sizeof(sk.addr)) == 0;
+}
+
+static int demux_add(struct gre_socket *gs, struct tunnel *t)
+{
+	struct demux_key k;
+	struct plain_src *ps;
+
+	key_of_ip(&k, &t->cfg.remote, t->cfg.has_ikey, t->cfg.ikey);
+	ps = hashtab_find(&gs->by_src, hash_src(&gs->by_src, &k), src_match, &k);
+	if (!ps) {
+		if (!(ps = calloc(1, sizeof(*ps))))
+			return -ENOMEM;
+		ps->addr = t->cfg.remote;
+		if (hashtab_insert(&gs->by_src, hash_src(&gs->by_src, &k), ps) != 0) {
+			free(ps);
+			return -ENOMEM;
+		}
+		ps->next = gs->sources;
+		if (gs->sources)
+			gs->sources->prev = ps;
+		gs->sources = ps;
+	}
+	if (hashtab_insert(&gs->by_key, hash_full(&gs->by_key, &k), t) != 0) {
+		if (!ps->tunnels) {
+			hashtab_remove(&gs->by_src, hash_src(&gs->by_src, &k), ps);
+			if (ps->prev)
+				ps->prev->next = ps->next;
+			else
+				gs->sources = ps->next;
+			if (ps->next)
+				ps->next->prev = ps->prev;
+			free(ps);
+		}
+		return -ENOMEM;
+	}
+	t->psrc = ps;
+	t->src_next = NULL;
+	t->src_prev = ps->last;
+	if (ps->last)
+		ps->last->src_next = t;
+	else
+		ps->tunnels = t;
+	ps->last = t;
+	return 0;
+}
+
+static void demux_del(struct gre_socket *gs, struct tunnel *t)
+{
+	struct plain_src *ps = t->psrc;
+	struct demux_key k;
+
+	if (!ps)
+		return;
+	key_of_ip(&k, &t->cfg.remote, t->cfg.has_ikey, t->cfg.ikey);
+	hashtab_remove(&gs->by_key, hash_full(&gs->by_key, &k), t);
+	if (t->src_prev)
+		t->src_prev->src_next = t->src_next;
+	else
+		ps->tunnels = t->src_next;
+	if (t->src_next)
+		t->src_next->src_prev = t->src_prev;
+	else
+		ps->last = t->src_prev;
+	t->psrc = NULL;
+	t->src_next = t->src_prev = NULL;
+	if (ps->tunnels)
+		return;
+	hashtab_remove(&gs->by_src, hash_src(&gs->by_src, &k), ps);
+	if (ps->prev)
+		ps->prev->next = ps->next;
+	else
+		gs->sources = ps->next;
+	if (ps->next)
+		ps->next->prev = ps->prev;
+	free(ps);
 }
 
 /* The key a GRE header carries, for choosing among tunnels that share a
@@ -59,23 +204,25 @@ static bool peek_key(const struct pkt *p, uint32_t *key)
 	return true;
 }
 
+/* The tunnel whose remote is the source and whose key the packet carries
+ * (or that has none, as the packet); else a tunnel of that source, which
+ * counts the key mismatch; else NULL.  Two hash lookups at most. */
 static struct tunnel *plain_lookup(struct gre_socket *gs, const union sockaddr_inet *src,
 				   const struct pkt *p)
 {
-	struct tunnel *match = NULL;
 	uint32_t key = 0;
 	bool has_key = peek_key(p, &key);
+	struct demux_key k;
+	struct tunnel *t;
+	struct plain_src *ps;
 
-	for (struct tunnel *t = gs->d->tunnels; t; t = t->next) {
-		if (t->gre_sock != gs || !src_is(src, &t->cfg.remote))
-			continue;
-		if (t->cfg.has_ikey == has_key && (!has_key || t->cfg.ikey == key))
-			return t;
-		/* No exact key match: the first tunnel to this peer counts the mismatch. */
-		if (!match)
-			match = t;
-	}
-	return match;
+	if (!key_of_sockaddr(&k, src, has_key, key))
+		return NULL;
+	t = hashtab_find(&gs->by_key, hash_full(&gs->by_key, &k), tunnel_key_match, &k);
+	if (t)
+		return t;
+	ps = hashtab_find(&gs->by_src, hash_src(&gs->by_src, &k), src_match, &k);
+	return ps ? ps->tunnels : NULL;
 }
 
 static void plain_keepalive_input(struct tunnel *t, struct pkt *p);
@@ -113,11 +260,8 @@ static void gre_socket_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (!t) {
 			gs->unknown_source++;
 			/* Count it on a tunnel of this socket too, so `gresec show` tells. */
-			for (struct tunnel *u = d->tunnels; u; u = u->next)
-				if (u->gre_sock == gs) {
-					u->ctr.drops[DROP_UNKNOWN_SOURCE]++;
-					break;
-				}
+			if (gs->sources)
+				gs->sources->tunnels->ctr.drops[DROP_UNKNOWN_SOURCE]++;
 			continue;
 		}
 		if (gs->keepalive_only)
@@ -153,6 +297,8 @@ struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip
 		return NULL;
 	}
 	gs->d = d;
+	hashtab_init(&gs->by_key);
+	hashtab_init(&gs->by_src);
 	gs->family = family;
 	gs->local = *local;
 	gs->keepalive_only = remote != NULL;
@@ -181,6 +327,8 @@ void gre_socket_put(struct gresecd *d, struct gre_socket *gs)
 		}
 	ev_io_stop(d->loop, &gs->watcher);
 	close(gs->fd);
+	hashtab_free(&gs->by_key);
+	hashtab_free(&gs->by_src);
 	free(gs);
 }
 
@@ -275,8 +423,13 @@ static int plain_kernel_socket(struct tunnel *t)
 	if (t->gre_sock || c->remote.family != AF_INET)
 		return 0;
 	t->gre_sock = gre_socket_get(t->d, AF_INET, &c->local, c->device, &c->remote, &err);
-	if (t->gre_sock)
-		return 0;
+	if (t->gre_sock) {
+		/* Tunnels to one peer that differ by key share the socket. */
+		if ((err = demux_add(t->gre_sock, t)) == 0)
+			return 0;
+		gre_socket_put(t->d, t->gre_sock);
+		t->gre_sock = NULL;
+	}
 	log_ratelimited(&t->rl, c->keepalive_interval ? LOG_LEVEL_ERR : LOG_LEVEL_WARN,
 			"tunnel \"%s\": cannot open the keepalive socket: %s; %s%s", c->name, strerror(-err),
 			c->keepalive_interval ? "no keepalives" : "the peer's keepalives go unanswered",
@@ -343,6 +496,12 @@ int plain_start(struct tunnel *t)
 			"exists at start: restart gresecd to add the first plain tunnel)" : "");
 		return err;
 	}
+	if ((err = demux_add(t->gre_sock, t)) != 0) {
+		log_err("tunnel \"%s\": out of memory", c->name);
+		gre_socket_put(t->d, t->gre_sock);
+		t->gre_sock = NULL;
+		return err;
+	}
 	sockaddr_from_ip(&t->remote, &c->remote, 0);
 	t->has_remote = true;
 	ev_init(&t->keepalive_timer, plain_keepalive_timer_cb);
@@ -394,6 +553,8 @@ static void plain_keepalive_input(struct tunnel *t, struct pkt *p)
 void plain_stop(struct tunnel *t)
 {
 	ev_timer_stop(t->d->loop, &t->keepalive_timer);
+	if (t->gre_sock)
+		demux_del(t->gre_sock, t);
 	gre_socket_put(t->d, t->gre_sock);
 	t->gre_sock = NULL;
 }

@@ -15,6 +15,8 @@
 #include "daemon/tunnel.h"
 #include "tunnel/tun.h"
 
+#define START_INITIATION_GAP 0.0005   /* seconds between initiations at start-up */
+
 int secure_start(struct tunnel *t)
 {
 	const struct tunnel_config *c = &t->cfg;
@@ -29,13 +31,35 @@ int secure_start(struct tunnel *t)
 		peer_free(peer);
 		return err;
 	}
-	secure_port_add_peer(peer->port, peer);
+	if ((err = secure_port_add_peer(peer->port, peer)) != 0) {
+		log_err("tunnel \"%s\": cannot join UDP port %u: %s", c->name, c->port, strerror(-err));
+		secure_port_put(t->d, peer->port);
+		peer_free(peer);
+		return err;
+	}
 	t->peer = peer;
 	/* The link carries nothing until a handshake proves the peer: carrier
 	 * off, so routing daemons do not count on it yet.  Start the handshake
 	 * now rather than waiting for traffic. */
 	if (tun_set_carrier(t->tun_fd, false) == 0)
 		t->carrier = false;
+	if (!t->d->configured) {
+		/* At start-up the initiation goes out once the event loop
+		 * runs: with thousands of tunnels the start takes seconds, and
+		 * answers to initiations sent during it would wait in the
+		 * socket until after their retransmission had replaced them
+		 * (gresecd discards what queued during the start).  Paced, 2000
+		 * a second: the loop answers in between, and a burst of
+		 * thousands would overflow queues on the way (a veth's backlog
+		 * holds 1000 packets). */
+		double at = (double)t->d->start_initiations++ * START_INITIATION_GAP;
+
+		if (t->has_remote)
+			session_request_handshake(&peer->session);
+		ev_timer_set(&peer->timer, at, 0.);
+		ev_timer_start(t->d->loop, &peer->timer);
+		return 0;
+	}
 	if (t->has_remote)
 		peer_send_initiation(peer, gresecd_now_ns());
 	peer_schedule(peer);

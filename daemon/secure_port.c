@@ -31,20 +31,136 @@ int secure_port_send(struct secure_port *sp, const uint8_t *buf, size_t len,
 	return 0;
 }
 
-void secure_port_add_peer(struct secure_port *sp, struct secure_peer *peer)
+static uint64_t key_hash(const struct secure_port *sp, const uint8_t key[NOISE_PUBLIC_KEY_LEN])
 {
+	return hashtab_hash(&sp->by_peer_key, key, NOISE_PUBLIC_KEY_LEN);
+}
+
+struct key_match {
+	const uint8_t *key;
+	const struct port_identity *ident;
+};
+
+static bool peer_key_match(const void *value, const void *key)
+{
+	const struct secure_peer *p = value;
+	const struct key_match *k = key;
+
+	return p->ident == k->ident && sodium_memcmp(p->peer_public, k->key, NOISE_PUBLIC_KEY_LEN) == 0;
+}
+
+struct secure_peer *secure_port_peer_by_key(const struct secure_port *sp,
+					    const struct port_identity *ident,
+					    const uint8_t peer_static[NOISE_PUBLIC_KEY_LEN])
+{
+	struct key_match k = { peer_static, ident };
+
+	return hashtab_find(&sp->by_peer_key, key_hash(sp, peer_static), peer_key_match, &k);
+}
+
+struct cookie_checker *secure_port_checker(const struct port_identity *ident)
+{
+	return &ident->peers->sec->checker;
+}
+
+struct port_identity *secure_port_mac1(struct secure_port *sp, const uint8_t *msg, size_t len,
+				       const struct sockaddr *src, bool under_load, uint64_t now,
+				       enum cookie_result *res)
+{
+	for (struct port_identity *id = sp->identities; id; id = id->next) {
+		*res = cookie_validate(secure_port_checker(id), msg, len, src, under_load, now);
+		if (*res != COOKIE_MAC1_BAD)
+			return id;
+	}
+	return NULL;
+}
+
+int secure_port_add_peer(struct secure_port *sp, struct secure_peer *peer)
+{
+	const uint8_t *ours = peer->sec->id.static_public;
+	struct port_identity *id;
+
+	if (!sp->by_peer_key.cap && !sp->n_peers)
+		hashtab_init(&sp->by_peer_key);
+	for (id = sp->identities; id; id = id->next)
+		if (sodium_memcmp(id->static_public, ours, NOISE_PUBLIC_KEY_LEN) == 0)
+			break;
+	if (!id) {
+		if (!(id = calloc(1, sizeof(*id))))
+			return -ENOMEM;
+		memcpy(id->static_public, ours, NOISE_PUBLIC_KEY_LEN);
+	}
+	if (hashtab_insert(&sp->by_peer_key, key_hash(sp, peer->peer_public), peer) != 0) {
+		if (!id->n)
+			free(id);
+		return -ENOMEM;
+	}
+	if (!id->n) {
+		id->next = sp->identities;
+		sp->identities = id;
+	}
+	/* At the end of the identity's list: its checker stays that of the
+	 * first peer. */
+	peer->ident = id;
+	peer->next_of_ident = NULL;
+	peer->prev_of_ident = NULL;
+	if (id->peers) {
+		struct secure_peer *last = id->peers->prev_of_ident;  /* the head keeps the tail */
+
+		last->next_of_ident = peer;
+		peer->prev_of_ident = last;
+		id->peers->prev_of_ident = peer;
+	} else {
+		id->peers = peer;
+		peer->prev_of_ident = peer;
+	}
+	id->n++;
 	peer->port = sp;
+	peer->prev_on_port = NULL;
 	peer->next_on_port = sp->peers;
+	if (sp->peers)
+		sp->peers->prev_on_port = peer;
 	sp->peers = peer;
+	sp->n_peers++;
+	return 0;
 }
 
 void secure_port_remove_peer(struct secure_port *sp, struct secure_peer *peer)
 {
-	for (struct secure_peer **pp = &sp->peers; *pp; pp = &(*pp)->next_on_port)
-		if (*pp == peer) {
-			*pp = peer->next_on_port;
-			break;
+	struct port_identity *id = peer->ident;
+
+	if (peer->prev_on_port)
+		peer->prev_on_port->next_on_port = peer->next_on_port;
+	else if (sp->peers == peer)
+		sp->peers = peer->next_on_port;
+	if (peer->next_on_port)
+		peer->next_on_port->prev_on_port = peer->prev_on_port;
+	peer->next_on_port = peer->prev_on_port = NULL;
+	sp->n_peers--;
+	hashtab_remove(&sp->by_peer_key, key_hash(sp, peer->peer_public), peer);
+	if (id) {
+		/* The list is doubly linked, the head's prev being the tail. */
+		if (id->peers == peer) {
+			id->peers = peer->next_of_ident;
+			if (id->peers)
+				id->peers->prev_of_ident = peer->prev_of_ident;
+		} else {
+			peer->prev_of_ident->next_of_ident = peer->next_of_ident;
+			if (peer->next_of_ident)
+				peer->next_of_ident->prev_of_ident = peer->prev_of_ident;
+			else
+				id->peers->prev_of_ident = peer->prev_of_ident;
 		}
+		if (--id->n == 0) {
+			for (struct port_identity **pp = &sp->identities; *pp; pp = &(*pp)->next)
+				if (*pp == id) {
+					*pp = id->next;
+					break;
+				}
+			free(id);
+		}
+		peer->ident = NULL;
+	}
 	for (struct secure_peer **pp = &sp->scheduled; *pp; pp = &(*pp)->next_scheduled)
 		if (*pp == peer) {
 			*pp = peer->next_scheduled;
@@ -99,6 +215,23 @@ static void port_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	peer_run_scheduled(sp);
 }
 
+size_t secure_ports_discard_backlog(struct gresecd *d)
+{
+	size_t n = 0;
+
+	for (struct secure_port *sp = d->secure_ports; sp; sp = sp->next)
+		for (int i = 0; i < 2; i++) {
+			int got;
+
+			if (sp->fd[i] < 0)
+				continue;
+			while ((got = sock_recv_segments(sp->fd[i], d->rx_pkts, d->rx_src, d->rx_seg,
+							 RX_BATCH)) > 0)
+				n += (size_t)got;
+		}
+	return n;
+}
+
 static void port_close_sockets(struct gresecd *d, struct secure_port *sp)
 {
 	for (int i = 0; i < 2; i++)
@@ -112,6 +245,7 @@ static void port_close_sockets(struct gresecd *d, struct secure_port *sp)
 static void port_free(struct gresecd *d, struct secure_port *sp)
 {
 	port_close_sockets(d, sp);
+	hashtab_free(&sp->by_peer_key);
 	free(sp->rl);
 	sodium_free(sp->scratch);
 	free(sp);

@@ -11,6 +11,7 @@
 #include "crypto/keys.h"
 #include "crypto/ratelimiter.h"
 #include "daemon/daemon.h"
+#include "daemon/index.h"
 #include "daemon/log.h"
 #include "daemon/peer.h"
 #include "daemon/secure_port.h"
@@ -22,7 +23,8 @@
 
 enum {
 	/* mac1-valid handshake messages per second on a port above which it
-	 * is under load: mac2 (a cookie) is then required. */
+	 * is under load, plus two per peer of the port (port_load_threshold):
+	 * mac2 (a cookie) is then required. */
 	UNDER_LOAD_HANDSHAKES = 64,
 	/* Cookie replies per second on a port: a flood of valid-mac1
 	 * messages would otherwise cost a reply each and crowd the data out
@@ -33,7 +35,17 @@ enum {
 
 /* ---- load of the handshake path ---- */
 
-/* Under load while this window has seen UNDER_LOAD_HANDSHAKES mac1-valid
+/* The threshold grows with the peers of the port: every peer may complete
+ * a handshake in each direction within a second (a hub and its spokes
+ * restarting together) before cookies are demanded, and a hub's rekeys
+ * (one per peer every two minutes) stay far below it.  The bound on
+ * Diffie-Hellman work a flood can cause grows with it: docs/security.md. */
+static unsigned port_load_threshold(const struct secure_port *sp)
+{
+	return UNDER_LOAD_HANDSHAKES + 2 * sp->n_peers;
+}
+
+/* Under load while this window has seen that many mac1-valid
  * handshake messages, and for a second after (WireGuard's last_under_load).
  * Messages whose mac1 fails cost one keyed hash and never count, so
  * garbage cannot put a port under load. */
@@ -44,12 +56,12 @@ static bool port_under_load(struct secure_port *sp, uint64_t now)
 		sp->load_count = 0;
 		sp->cookie_replies = 0;
 	}
-	return sp->load_count >= UNDER_LOAD_HANDSHAKES || now < sp->under_load_until;
+	return sp->load_count >= port_load_threshold(sp) || now < sp->under_load_until;
 }
 
 static void port_note_handshake(struct secure_port *sp, uint64_t now)
 {
-	if (++sp->load_count >= UNDER_LOAD_HANDSHAKES)
+	if (++sp->load_count >= port_load_threshold(sp))
 		sp->under_load_until = now + LOAD_WINDOW_NS;
 }
 
@@ -85,7 +97,7 @@ static bool handshake_admit(struct secure_port *sp, struct secure_peer *peer,
 			    const union sockaddr_inet *src, bool under_load, uint64_t now)
 {
 	if (cr == COOKIE_MAC1_OK_NEED_COOKIE) {
-		send_cookie_reply(sp, &peer->sec->checker, msg, len, src, now);
+		send_cookie_reply(sp, secure_port_checker(peer->ident), msg, len, src, now);
 		return false;
 	}
 	if (under_load && !ratelimiter_allow(sp->rl, &src->sa, now)) {
@@ -96,32 +108,6 @@ static bool handshake_admit(struct secure_port *sp, struct secure_peer *peer,
 }
 
 /* ---- handshake initiation ---- */
-
-/* mac1 against every identity on the port (usually one key per host). */
-static struct secure_peer *mac1_identity(struct secure_port *sp, const uint8_t *msg, size_t len,
-					 const union sockaddr_inet *src, bool under_load, uint64_t now,
-					 enum cookie_result *res)
-{
-	for (struct secure_peer *p = sp->peers; p; p = p->next_on_port) {
-		*res = cookie_validate(&p->sec->checker, msg, len, &src->sa, under_load, now);
-		if (*res != COOKIE_MAC1_BAD)
-			return p;
-	}
-	return NULL;
-}
-
-/* The tunnel whose peer has this static key and whose own identity is the
- * one that answered mac1. */
-static struct secure_peer *peer_by_static(struct secure_port *sp, const struct secure_peer *ident,
-					  const uint8_t peer_static[NOISE_PUBLIC_KEY_LEN])
-{
-	for (struct secure_peer *p = sp->peers; p; p = p->next_on_port)
-		if (sodium_memcmp(p->peer_public, peer_static, NOISE_PUBLIC_KEY_LEN) == 0 &&
-		    sodium_memcmp(p->sec->id.static_public, ident->sec->id.static_public,
-				  NOISE_PUBLIC_KEY_LEN) == 0)
-			return p;
-	return NULL;
-}
 
 /* A fresh initiation (WireGuard's noise.c): its timestamp must be newer than
  * the last one accepted, and at most one per 20 ms is taken. */
@@ -153,17 +139,20 @@ static void handle_initiation(struct secure_port *sp, const uint8_t *msg, size_t
 	uint8_t peer_static[NOISE_PUBLIC_KEY_LEN], ts[NOISE_TIMESTAMP_LEN];
 	uint8_t resp[MSG_RESPONSE_LEN];
 	struct handshake *hs = sp->scratch;
+	struct port_identity *id;
 	struct secure_peer *ident, *peer;
 	enum cookie_result cr;
 	bool under_load = port_under_load(sp, now);
-	uint32_t sender;
+	uint32_t sender, idx;
 	int err;
 
-	ident = mac1_identity(sp, msg, len, src, under_load, now, &cr);
-	if (!ident) {
+	/* mac1 once per distinct local key of the port. */
+	id = secure_port_mac1(sp, msg, len, &src->sa, under_load, now, &cr);
+	if (!id) {
 		port_count(sp, DROP_BAD_MAC);
 		return;
 	}
+	ident = id->peers;   /* its private key; counts what fails before a peer is known */
 	port_note_handshake(sp, now);
 	if (!handshake_admit(sp, ident, cr, msg, len, src, under_load, now))
 		return;
@@ -174,7 +163,7 @@ static void handle_initiation(struct secure_port *sp, const uint8_t *msg, size_t
 				"tunnel \"%s\": handshake initiation failed (wrong keys?)", ident->t->cfg.name);
 		goto out;
 	}
-	peer = peer_by_static(sp, ident, peer_static);
+	peer = secure_port_peer_by_key(sp, id, peer_static);
 	if (!peer) {
 		char key[KEYS_BASE64_LEN + 1], from[SOCKADDR_STRLEN];
 
@@ -191,8 +180,10 @@ static void handle_initiation(struct secure_port *sp, const uint8_t *msg, size_t
 	/* A replayed initiation must not move the endpoint or start a handshake. */
 	if (!initiation_fresh(peer, ts, now))
 		goto out;
-	if (handshake_create_response(hs, &peer->sec->id, peer_new_index(sp->d), resp) != 0) {
+	idx = peer_new_index(peer);
+	if (!idx || handshake_create_response(hs, &peer->sec->id, idx, resp) != 0) {
 		peer->t->ctr.drops[DROP_HANDSHAKE]++;
+		peer_indices_gc(peer);
 		goto out;
 	}
 	cookie_add_macs(&peer->sec->maker, resp, sizeof(resp), now);
@@ -217,11 +208,21 @@ out:
 
 /* ---- handshake response and cookie reply ---- */
 
+/* The peer of this port that idx belongs to (the daemon's index table:
+ * one hash), or NULL. */
+static struct secure_peer *peer_by_index(struct secure_port *sp, uint32_t idx)
+{
+	struct secure_peer *p = secure_index_peer(sp->d, idx);
+
+	return p && p->port == sp ? p : NULL;
+}
+
 static struct secure_peer *peer_by_initiation(struct secure_port *sp, uint32_t idx)
 {
-	for (struct secure_peer *p = sp->peers; p; p = p->next_on_port)
-		if (p->sec->hs.state == HANDSHAKE_CREATED_INITIATION && p->sec->hs.local_index == idx)
-			return p;
+	struct secure_peer *p = peer_by_index(sp, idx);
+
+	if (p && p->sec->hs.state == HANDSHAKE_CREATED_INITIATION && p->sec->hs.local_index == idx)
+		return p;
 	return NULL;
 }
 
@@ -238,7 +239,7 @@ static void handle_response(struct secure_port *sp, const uint8_t *msg, size_t l
 		return;
 	}
 	under_load = port_under_load(sp, now);
-	cr = cookie_validate(&peer->sec->checker, msg, len, &src->sa, under_load, now);
+	cr = cookie_validate(secure_port_checker(peer->ident), msg, len, &src->sa, under_load, now);
 	if (cr == COOKIE_MAC1_BAD) {
 		peer->t->ctr.drops[DROP_BAD_MAC]++;
 		return;
@@ -268,13 +269,11 @@ static void handle_response(struct secure_port *sp, const uint8_t *msg, size_t l
  * the keypair it made (WireGuard looks up both tables too). */
 static struct secure_peer *peer_by_sent_index(struct secure_port *sp, uint32_t idx)
 {
-	struct secure_peer *p = peer_by_initiation(sp, idx);
+	struct secure_peer *p = peer_by_index(sp, idx);
 
-	if (p)
+	if (p && ((p->sec->hs.state == HANDSHAKE_CREATED_INITIATION && p->sec->hs.local_index == idx) ||
+		  session_slot_by_index(&p->session, idx)))
 		return p;
-	for (p = sp->peers; p; p = p->next_on_port)
-		if (session_slot_by_index(&p->session, idx))
-			return p;
 	return NULL;
 }
 
@@ -359,10 +358,10 @@ static void handle_data(struct secure_port *sp, const uint8_t *msg, size_t len, 
 		port_count(sp, DROP_BAD_LENGTH);
 		return;
 	}
-	for (peer = sp->peers; peer; peer = peer->next_on_port)
-		if ((slot = session_slot_by_index(&peer->session, idx)))
-			break;
-	if (!peer) {
+	peer = peer_by_index(sp, idx);
+	if (peer)
+		slot = session_slot_by_index(&peer->session, idx);
+	if (!slot) {
 		port_count(sp, DROP_NO_SESSION);
 		return;
 	}

@@ -431,9 +431,16 @@ void show_json(struct gresecd *d, const char *name, FILE *out)
 	bool first = true;
 
 	fputs("{\"version\":1,\"tunnels\":[", out);
+	/* One tunnel by name: a hash lookup, not a walk of thousands. */
+	if (name) {
+		struct tunnel *t = tunnel_find(d, name);
+
+		if (t)
+			show_one_json(t, out);
+		fputs("]}\n", out);
+		return;
+	}
 	for (struct tunnel *t = d->tunnels; t; t = t->next) {
-		if (name && strcmp(name, t->cfg.name) != 0)
-			continue;
 		if (!first)
 			fputc(',', out);
 		first = false;
@@ -630,9 +637,16 @@ void show_text(struct gresecd *d, const char *name, FILE *out)
 {
 	bool first = true;
 
+	if (name) {
+		struct tunnel *t = tunnel_find(d, name);
+
+		if (t)
+			show_one_text(t, out);
+		else
+			fputs("no tunnels\n", out);
+		return;
+	}
 	for (struct tunnel *t = d->tunnels; t; t = t->next) {
-		if (name && strcmp(name, t->cfg.name) != 0)
-			continue;
 		if (!first)
 			fputc('\n', out);
 		first = false;
@@ -687,7 +701,13 @@ static void show_one_brief(struct tunnel *t, FILE *out)
 
 void show_brief(struct gresecd *d, const char *name, FILE *out)
 {
-	for (struct tunnel *t = d->tunnels; t; t = t->next)
-		if (!name || strcmp(name, t->cfg.name) == 0)
+	if (name) {
+		struct tunnel *t = tunnel_find(d, name);
+
+		if (t)
 			show_one_brief(t, out);
+		return;
+	}
+	for (struct tunnel *t = d->tunnels; t; t = t->next)
+		show_one_brief(t, out);
 }

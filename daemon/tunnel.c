@@ -46,14 +46,6 @@ const char *drop_reason_name(enum drop_reason r)
 	return (unsigned)r < DROP_REASON_MAX ? names[r] : "unknown";
 }
 
-struct tunnel *tunnel_find(struct gresecd *d, const char *name)
-{
-	for (struct tunnel *t = d->tunnels; t; t = t->next)
-		if (strcmp(t->cfg.name, name) == 0)
-			return t;
-	return NULL;
-}
-
 void tunnel_gre_params(struct tunnel *t)
 {
 	const struct tunnel_config *c = &t->cfg;
@@ -287,6 +279,12 @@ static int user_open(struct tunnel *t)
 		t->tun_fd = -1;
 		return err;
 	}
+	/* A secure tunnel's carrier stays off until a handshake proves the
+	 * peer (secure_start): turned off before the link goes up, that is
+	 * no event for the kernel, where turning it off on an up link makes
+	 * it walk its IPv6 routes (a cost that grows with the interfaces). */
+	if (cfg->mode == TUNNEL_MODE_SECURE && tun_set_carrier(t->tun_fd, false) == 0)
+		t->carrier = false;
 	if (cfg->mode == TUNNEL_MODE_PLAIN)
 		kgre_sink_open(t);
 	return 0;
@@ -314,12 +312,13 @@ static void user_stop(struct tunnel *t)
 }
 
 /* A non-persistent TUN/TAP disappears with its last fd, and with it every
- * address and route the daemon put on it. */
+ * address and route the daemon put on it (at shutdown the descriptors
+ * are closed together: gresecd_close_tun). */
 static void user_close(struct tunnel *t)
 {
 	kgre_sink_close(t);
 	if (t->tun_fd >= 0)
-		close(t->tun_fd);
+		gresecd_close_tun(t->d, t->tun_fd);
 	t->tun_fd = -1;
 }
 

@@ -17,6 +17,7 @@
 
 struct gresecd;
 struct gre_socket;
+struct plain_src;
 struct secure_peer;
 
 /* Drop reasons besides the GRE codec's own (enum gre_result). */
@@ -96,6 +97,9 @@ struct tunnel {
 	bool has_remote;
 
 	struct gre_socket *gre_sock; /* plain mode: raw socket (kernel path: keepalives only) */
+	/* plain, user path: the tunnels of gre_sock with the same remote (plain.c) */
+	struct plain_src *psrc;
+	struct tunnel *src_next, *src_prev;
 	struct secure_peer *peer;    /* secure mode */
 
 	/* plain-mode GRE keepalives (Cisco-compatible) */
@@ -143,8 +147,8 @@ struct tunnel {
 	bool rs_seen;
 	uint16_t rs_addr;            /* bit i: cfg.addresses[i] */
 	uint64_t rs_route;           /* bit i: cfg.routes[i] (the first 64) */
-	struct tunnel *check_next;
-	struct tunnel *failed_next;
+	struct tunnel *check_next, *check_prev;     /* d->checks */
+	struct tunnel *failed_next, *failed_prev;   /* d->failed */
 	struct tunnel *next;         /* d->tunnels, in the configuration's order */
 };
 
@@ -205,6 +209,8 @@ void tunnel_gre_params(struct tunnel *t);
 /* "tunnel \"x\": " taken off a log message, for last_error. */
 const char *tunnel_strip_name(const struct tunnel *t, const char *msg);
 
+/* The configured tunnel of that name, running or not, or NULL
+ * (daemon/daemon.c: a hash table of every tunnel on d->tunnels). */
 struct tunnel *tunnel_find(struct gresecd *d, const char *name);
 
 /* Deliver a decapsulated GRE packet (p holds the GRE header on).

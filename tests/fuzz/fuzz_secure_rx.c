@@ -4,9 +4,10 @@
  * tunnel/ modules they use.  Nothing of the receive logic is copied here.
  *
  * The world.  Three nodes, each a struct gresecd (a real libev loop, a
- * tx_pkt, key_owner = geteuid()), a struct tunnel with a secure
- * tunnel_config, a struct secure_port without sockets (fd -1) but with its
- * ratelimiter and its sodium_malloc'd scratch handshake, and a peer made by
+ * tx_pkt, key_owner = geteuid(), its receiver index table), a struct
+ * tunnel with a secure tunnel_config, a struct secure_port without sockets
+ * (fd -1) but with its ratelimiter, its sodium_malloc'd scratch handshake
+ * and its tables (the real secure_port_add_peer()), and a peer made by
  * the real peer_create() from 0600 key files written to a temporary
  * directory at start-up (fixed keys, so every run is the same):
  *   R  the responder (no remote configured: it learns I's address);
@@ -31,7 +32,8 @@
  * I is then snapshotted (each peer's ev_timer stopped first: libev keeps
  * active timers in its heap) and restored before every input by copying
  * into the same addresses (peer, secrets, session, port, ratelimiter,
- * scratch, tunnel), so internal pointers stay valid.  Two more runs from
+ * scratch, tunnel, the index table's contents; packets held for a
+ * handshake are freed), so internal pointers stay valid.  Two more runs from
  * the snapshot give R's cookie reply COOKIE0 to INIT0 under load and R's
  * response RESP0 to INIT0, with which I completes the handshake.
  *
@@ -142,6 +144,8 @@
 #include "crypto/ratelimiter.h"
 #include "crypto/replay.h"
 #include "daemon/daemon.h"
+#include "daemon/hashtab.h"
+#include "daemon/index.h"
 #include "daemon/log.h"
 #include "daemon/peer.h"
 #include "daemon/secure_port.h"
@@ -242,6 +246,7 @@ struct node {
 		struct handshake *scratch;
 		struct ratelimiter *rl;
 		struct tunnel t;
+		struct hashtab index_tab;        /* the daemon's receiver indices */
 		bool timer_active;
 		ev_tstamp timer_left;
 	} snap;
@@ -445,9 +450,13 @@ static int node_of_addr(const union sockaddr_inet *a)
 	return -1;
 }
 
-/* daemon/secure_port.c: the socket.  The datagram is captured instead. */
-int secure_port_send(struct secure_port *sp, const uint8_t *buf, size_t len,
-		     const union sockaddr_inet *dst)
+/* daemon/secure_port.c is linked for its tables (identities, peer keys);
+ * its socket I/O is replaced (ld --wrap, see run.sh).  The datagram is
+ * captured instead of sent. */
+int __wrap_secure_port_send(struct secure_port *sp, const uint8_t *buf, size_t len,
+			    const union sockaddr_inet *dst);
+int __wrap_secure_port_send(struct secure_port *sp, const uint8_t *buf, size_t len,
+			    const union sockaddr_inet *dst)
 {
 	int from = node_of_port(sp);
 	struct msg *m;
@@ -470,10 +479,26 @@ int secure_port_send(struct secure_port *sp, const uint8_t *buf, size_t len,
 }
 
 /* daemon/secure_port.c: no sockets here. */
-int secure_port_fd(const struct secure_port *sp, int family)
+int __wrap_secure_port_fd(const struct secure_port *sp, int family);
+int __wrap_secure_port_fd(const struct secure_port *sp, int family)
 {
 	(void)sp; (void)family;
 	return -1;
+}
+
+/* daemon/tunnel.c: the end of a receive batch (secure_port.c's receive
+ * callback, never run here: datagrams are handed to secure_rx directly). */
+void tunnel_rx_flush(struct gresecd *d)
+{
+	(void)d;
+	fprintf(stderr, "fuzz_secure_rx: tunnel_rx_flush reached\n");
+	abort();
+}
+
+bool tunnel_rx_holds(const struct gresecd *d, const struct pkt *p)
+{
+	(void)d; (void)p;
+	return false;
 }
 
 /* daemon/tunnel.c: the write to the interface.  Captured. */
@@ -1100,6 +1125,7 @@ static void snapshot(struct node *x)
 	memcpy(x->snap.scratch, x->port.scratch, sizeof(*x->snap.scratch));
 	memcpy(x->snap.rl, x->port.rl, sizeof(*x->snap.rl));
 	x->snap.t = x->t;
+	check(x->d.index && hashtab_copy(&x->snap.index_tab, &x->d.index->tab) == 0);
 	x->rl_dirty = false;
 	timer_rearm(x, x->snap.timer_active, x->snap.timer_left);
 }
@@ -1108,7 +1134,9 @@ static void restore(struct node *x)
 {
 	/* libev keeps the active timer in its heap: out of it before the copy */
 	ev_timer_stop(x->d.loop, &x->peer->timer);
+	peer_drop_staged(x->peer);          /* copies made in this input */
 	*x->peer = x->snap.peer;
+	check(hashtab_copy(&x->d.index->tab, &x->snap.index_tab) == 0);
 	memcpy(x->peer->sec, x->snap.sec, sizeof(*x->snap.sec));
 	x->port = x->snap.port;
 	memcpy(x->port.scratch, x->snap.scratch, sizeof(*x->snap.scratch));
@@ -1238,9 +1266,7 @@ static void node_init(int n, uint8_t key_base, uint8_t peer_key_base, bool with_
 	x->d.secure_ports = &x->port;
 
 	check(peer_create(&x->t, &x->peer) == 0);
-	x->peer->port = &x->port;           /* secure_port_add_peer() */
-	x->peer->next_on_port = NULL;
-	x->port.peers = x->peer;
+	check(secure_port_add_peer(&x->port, x->peer) == 0);
 	x->t.peer = x->peer;
 	x->t.carrier = false;
 	if (x->t.has_remote)

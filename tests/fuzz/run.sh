@@ -38,10 +38,12 @@ sources()
 	offload)   echo "tunnel/offload.c tunnel/inet.c" ;;
 	gro)       echo "tunnel/gro.c tunnel/offload.c tunnel/inet.c" ;;
 	inner)     echo "tunnel/inner.c tunnel/inet.c" ;;
-	# The real receive path and everything it calls; the harness stubs
-	# only I/O and what daemon/tunnel.c, daemon/daemon.c and
-	# daemon/secure_port.c own (see the top of fuzz_secure_rx.c).
+	# The real receive path and everything it calls, with the port's
+	# tables (daemon/secure_port.c: its socket I/O is wrapped) and the
+	# daemon's index table; the harness stubs only I/O and what
+	# daemon/tunnel.c and daemon/daemon.c own (see fuzz_secure_rx.c).
 	secure_rx) echo "daemon/secure_rx.c daemon/peer.c daemon/secure_tx.c daemon/session.c \
+daemon/secure_port.c daemon/hashtab.c daemon/index.c daemon/secmem.c \
 daemon/log.c crypto/cookie.c crypto/handshake.c crypto/hash.c crypto/noise.c crypto/keypair.c \
 crypto/keys.c crypto/replay.c crypto/ratelimiter.c tunnel/inner.c tunnel/inet.c tunnel/gre.c \
 tunnel/sock.c" ;;
@@ -55,8 +57,10 @@ libs()
 	config)    pkg-config --libs libconfig libsodium ;;
 	# libev has no pkg-config file on Debian 12.  --wrap: the harness
 	# replaces the never-reached UDP GSO send of tunnel/sock.c (linked
-	# for its address helpers).
-	secure_rx) echo "$(pkg-config --libs libsodium libb2) -lev -Wl,--wrap=sock_send_gso" ;;
+	# for its address helpers), and captures what daemon/secure_port.c
+	# would send on its sockets.
+	secure_rx) echo "$(pkg-config --libs libsodium libb2) -lev -Wl,--wrap=sock_send_gso \
+-Wl,--wrap=secure_port_send -Wl,--wrap=secure_port_fd" ;;
 	esac
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "crypto/keys.h"
 
 #ifndef EXAMPLES_DIR
 #error "EXAMPLES_DIR must point at conf/examples"
@@ -724,6 +725,93 @@ static const struct broken broken_table[] = {
 	{ "# hi\n@include \"/etc/passwd\"\n", "test.conf:2: @include is not supported" },
 };
 
+/* A hub's file: n secure tunnels on one port (one address towards every
+ * spoke, the unnumbered form) and n plain ones from one peer told apart by
+ * their keys; extra is appended inside the list. */
+static char *hub_text(size_t n, const char *extra)
+{
+	size_t cap = n * 2 * 320 + 4096, used = 0;
+	char *buf = malloc(cap);
+
+	assert_non_null(buf);
+	used += (size_t)snprintf(buf + used, cap - used, "tunnels = (\n");
+	for (size_t k = 0; k < n; k++) {
+		uint8_t key[CONF_KEY_LEN] = { 0 };
+		char b64[64];
+
+		key[0] = (uint8_t)k;
+		key[1] = (uint8_t)(k >> 8);
+		key[31] = 0x55;
+		keys_to_base64(b64, key);
+		used += (size_t)snprintf(buf + used, cap - used,
+			"  { name = \"s%zu\"; mode = \"secure\"; private_key_file = \"k\"; port = 51947;\n"
+			"    peer_public_key = \"%s\"; address = \"10.255.0.1/32\"; peer_address = \"10.%zu.%zu.2\"; },\n"
+			"  { name = \"p%zu\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"2.2.2.2\"; key = %zu; },\n",
+			k, b64, 1 + k / 256, k % 256, k, k + 1);
+	}
+	used += (size_t)snprintf(buf + used, cap - used, "%s  { name = \"last\"; mode = \"plain\"; "
+				 "local = \"1.1.1.1\"; remote = \"9.9.9.9\"; }\n);\n", extra);
+	assert_true(used < cap);
+	return buf;
+}
+
+/* The rules between tunnels at a hub's scale: sorted, not pairwise; each
+ * conflict is reported once, against the first earlier tunnel. */
+static void test_many_tunnels(void **state)
+{
+	static const struct {
+		const char *extra, *expect, *expect2;
+	} cases[] = {
+		{ "", NULL, NULL },
+		{ "  { name = \"s7\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"3.3.3.3\"; },\n",
+		  "tunnel \"s7\": name: \"s7\" is already used by the tunnel on line 23", NULL },
+		{ "  { name = \"dup\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"2.2.2.2\"; key = 1000; },\n",
+		  "tunnel \"dup\": remote: local \"1.1.1.1\", remote \"2.2.2.2\" and the key are the same as "
+		  "tunnel \"p999\" (line 3001)", NULL },
+		{ "  { name = \"x\"; mode = \"secure\"; private_key_file = \"k\"; port = 51947;\n"
+		  "    peer_public_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAFU=\"; },\n",
+		  "tunnel \"x\": peer_public_key: same peer as tunnel \"s0\" (line 2) on port 51947", NULL },
+		{ "  { name = \"y\"; mode = \"secure\"; private_key_file = \"k\"; port = 51947; local = \"1.1.1.1\";\n"
+		  "    peer_public_key = \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGY=\"; },\n",
+		  "tunnel \"y\": port: 51947 is shared with tunnel \"s0\" (line 2) whose local is \"any\", not \"1.1.1.1\"",
+		  NULL },
+		/* unnumbered, but towards a peer another tunnel has */
+		{ "  { name = \"z\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"4.4.4.4\";\n"
+		  "    address = \"10.255.0.1/32\"; peer_address = \"10.2.0.2\"; },\n",
+		  "tunnel \"z\": address: \"10.255.0.1\" is also an address of tunnel \"s256\" (line 770)", NULL },
+		/* not unnumbered: against the first; an unnumbered one after it against it */
+		{ "  { name = \"g\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"4.4.4.4\";\n"
+		  "    address = \"10.255.0.1/24\"; },\n"
+		  "  { name = \"u\"; mode = \"plain\"; local = \"1.1.1.1\"; remote = \"5.5.5.5\";\n"
+		  "    address = \"10.255.0.1/32\"; peer_address = \"10.99.0.2\"; },\n",
+		  "tunnel \"g\": address: \"10.255.0.1\" is also an address of tunnel \"s0\" (line 2)",
+		  "tunnel \"u\": address: \"10.255.0.1\" is also an address of tunnel \"g\" (line 3002)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = hub_text(1000, cases[i].extra);
+		struct gresec_config cfg;
+		struct msgs ms = { 0 };
+		size_t want = cases[i].expect ? (cases[i].expect2 ? 2 : 1) : 0;
+		int ret = conf_load_string("test.conf", text, &cfg, collect, &ms);
+
+		if (ms.n != want || (want && ret != -1) || (!want && ret != 0) ||
+		    (cases[i].expect && !msgs_has(&ms, cases[i].expect)) ||
+		    (cases[i].expect2 && !msgs_has(&ms, cases[i].expect2))) {
+			print_message("case %zu: ret %d, %zu messages, expected %zu\n", i, ret, ms.n, want);
+			msgs_dump(&ms);
+			fail();
+		}
+		if (!want) {
+			assert_int_equal(cfg.n_tunnels, 2001);
+			conf_free(&cfg);
+		}
+		msgs_free(&ms);
+		free(text);
+	}
+}
+
 static void test_broken_table(void **state)
 {
 	size_t i;
@@ -1162,6 +1250,7 @@ int main(void)
 		cmocka_unit_test(test_address_rules_allow),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_broken_table),
+		cmocka_unit_test(test_many_tunnels),
 		cmocka_unit_test(test_all_problems_reported),
 		cmocka_unit_test(test_problems_in_line_order),
 		cmocka_unit_test(test_real_file),
