@@ -80,6 +80,7 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	int err;
 
 	(void)cfg;
+	hashtab_init(&d->tunnels_by_ifindex);
 	if ((err = nl_open(&d->nl))) {
 		log_err("cannot open rtnetlink socket: %s", strerror(-err));
 		return err;

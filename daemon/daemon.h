@@ -110,10 +110,7 @@ struct gresecd {
 	struct nl_ctx watch;           /* rtnetlink notifications: links, addresses, routes */
 	ev_io watch_io;
 	ev_timer watch_timer;          /* reopen the socket after an error */
-	struct {                       /* ifindex -> tunnel (its link or its ICMP sink) */
-		struct ifmap_slot { int ifindex; struct tunnel *t; } *slots;
-		size_t cap, n;
-	} ifmap;
+	struct hashtab tunnels_by_ifindex; /* ifindex -> struct watch_ifref of a running tunnel */
 	/* Underlay devices and local addresses running tunnels use, with
 	 * their users (few distinct ones: looked through linearly). */
 	struct underlay_ref *underlay;

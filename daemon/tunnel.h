@@ -11,6 +11,7 @@
 #include "conf/config.h"
 #include "daemon/datapath.h"
 #include "daemon/log.h"
+#include "daemon/watch.h"
 #include "tunnel/gre.h"
 #include "tunnel/gro.h"
 #include "tunnel/sock.h"
@@ -135,6 +136,7 @@ struct tunnel {
 	bool reinstall;              /* addresses or routes may be gone: put them back */
 	bool check_queued;           /* on d->checks */
 	bool local_missing;          /* the underlay local address is not on this host */
+	struct watch_ifref watch_link, watch_sink; /* in d->tunnels_by_ifindex (watch.c) */
 	bool in_failed;              /* on d->failed */
 	enum tunnel_wait {           /* what a failed tunnel waits for (watch.c retries at once) */
 		WAIT_NOTHING = 0, WAIT_DEVICE, WAIT_LOCAL, WAIT_NAME,

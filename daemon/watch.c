@@ -57,93 +57,62 @@ struct underlay_ref {
 	unsigned refs;
 };
 
-/* ---- ifindex -> tunnel: open addressing, linear probing ---- */
+/* ---- ifindex -> tunnel ----
+ * The entries are the tunnels' own watch_ifref (its link's and its ICMP
+ * sink's), so the table holds no memory of its own per tunnel and a
+ * lookup compares only the index stored with the entry. */
 
-static size_t slot_of(size_t cap, int ifindex)
+static uint64_t ifindex_hash(const struct gresecd *d, int ifindex)
 {
-	return ((uint32_t)ifindex * 2654435761u) & (cap - 1);
+	return hashtab_hash(&d->tunnels_by_ifindex, &ifindex, sizeof(ifindex));
 }
 
-static void map_grow(struct gresecd *d)
+static bool ifref_match(const void *value, const void *key)
 {
-	size_t cap = d->ifmap.cap ? d->ifmap.cap * 2 : 64;
-	struct ifmap_slot *old = d->ifmap.slots, *slots = calloc(cap, sizeof(*slots));
-	size_t old_cap = d->ifmap.cap;
-
-	if (!slots)
-		return;
-	d->ifmap.slots = slots;
-	d->ifmap.cap = cap;
-	d->ifmap.n = 0;
-	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].ifindex > 0) {
-			size_t j = slot_of(cap, old[i].ifindex);
-
-			while (slots[j].ifindex > 0)
-				j = (j + 1) & (cap - 1);
-			slots[j] = old[i];
-			d->ifmap.n++;
-		}
-	free(old);
+	return ((const struct watch_ifref *)value)->ifindex == *(const int *)key;
 }
 
-static void map_put(struct gresecd *d, int ifindex, struct tunnel *t)
+static struct watch_ifref *ref_find(const struct gresecd *d, int ifindex)
 {
-	size_t j;
+	if (ifindex <= 0)
+		return NULL;
+	return hashtab_find(&d->tunnels_by_ifindex, ifindex_hash(d, ifindex), ifref_match, &ifindex);
+}
 
+static void ref_del(struct gresecd *d, struct watch_ifref *r)
+{
+	if (r->ifindex > 0)
+		hashtab_remove(&d->tunnels_by_ifindex, ifindex_hash(d, r->ifindex), r);
+	r->ifindex = 0;
+}
+
+/* r now stands for ifindex (<= 0: for nothing).  An entry another tunnel
+ * still holds for that index is stale (the kernel reuses the indices of
+ * deleted links) and is dropped. */
+static void ref_put(struct gresecd *d, struct watch_ifref *r, struct tunnel *t, int ifindex)
+{
+	struct watch_ifref *stale;
+
+	ref_del(d, r);
 	if (ifindex <= 0)
 		return;
-	if ((d->ifmap.n + 1) * 2 > d->ifmap.cap)
-		map_grow(d);
-	if (!d->ifmap.cap)
-		return;
-	for (j = slot_of(d->ifmap.cap, ifindex); d->ifmap.slots[j].ifindex > 0;
-	     j = (j + 1) & (d->ifmap.cap - 1))
-		if (d->ifmap.slots[j].ifindex == ifindex) {
-			d->ifmap.slots[j].t = t;
-			return;
-		}
-	d->ifmap.slots[j].ifindex = ifindex;
-	d->ifmap.slots[j].t = t;
-	d->ifmap.n++;
-}
-
-static void map_del(struct gresecd *d, int ifindex)
-{
-	size_t cap = d->ifmap.cap, j, k;
-
-	if (ifindex <= 0 || !cap)
-		return;
-	for (j = slot_of(cap, ifindex); d->ifmap.slots[j].ifindex != ifindex; j = (j + 1) & (cap - 1))
-		if (d->ifmap.slots[j].ifindex <= 0)
-			return;
-	/* Backward shift: move later entries of the run into the hole. */
-	d->ifmap.slots[j].ifindex = 0;
-	d->ifmap.slots[j].t = NULL;
-	d->ifmap.n--;
-	for (k = (j + 1) & (cap - 1); d->ifmap.slots[k].ifindex > 0; k = (k + 1) & (cap - 1)) {
-		size_t home = slot_of(cap, d->ifmap.slots[k].ifindex);
-
-		/* k's entry may move to j when j lies between its home and k. */
-		if ((j < k) ? (home <= j || home > k) : (home <= j && home > k)) {
-			d->ifmap.slots[j] = d->ifmap.slots[k];
-			d->ifmap.slots[k].ifindex = 0;
-			d->ifmap.slots[k].t = NULL;
-			j = k;
-		}
+	if ((stale = ref_find(d, ifindex)))
+		ref_del(d, stale);
+	r->t = t;
+	r->ifindex = ifindex;
+	if (hashtab_insert(&d->tunnels_by_ifindex, ifindex_hash(d, ifindex), r) != 0) {
+		/* Out of memory: events for this link go unnoticed until the
+		 * next resync or check finds what they changed. */
+		log_warn("tunnel \"%s\": no memory to watch interface index %d", t->cfg.name, ifindex);
+		r->ifindex = 0;
 	}
 }
 
 struct tunnel *watch_lookup(struct gresecd *d, int ifindex)
 {
-	size_t cap = d->ifmap.cap;
+	struct watch_ifref *r = ref_find(d, ifindex);
 
-	if (ifindex <= 0 || !cap)
-		return NULL;
-	for (size_t j = slot_of(cap, ifindex); d->ifmap.slots[j].ifindex > 0; j = (j + 1) & (cap - 1))
-		if (d->ifmap.slots[j].ifindex == ifindex)
-			return d->ifmap.slots[j].t;
-	return NULL;
+	return r ? r->t : NULL;
 }
 
 /* ---- underlay devices and local addresses in use ---- */
@@ -202,8 +171,8 @@ void watch_tunnel_up(struct tunnel *t)
 {
 	struct gresecd *d = t->d;
 
-	map_put(d, t->ifindex, t);
-	map_put(d, t->sink_ifindex, t);
+	ref_put(d, &t->watch_link, t, t->ifindex);
+	ref_put(d, &t->watch_sink, t, t->sink_ifindex);
 	if (t->cfg.device[0])
 		ul_ref(d, true, t->cfg.device, NULL);
 	if (t->cfg.local.family != AF_UNSPEC)
@@ -214,8 +183,8 @@ void watch_tunnel_down(struct tunnel *t)
 {
 	struct gresecd *d = t->d;
 
-	map_del(d, t->ifindex);
-	map_del(d, t->sink_ifindex);
+	ref_del(d, &t->watch_link);
+	ref_del(d, &t->watch_sink);
 	if (t->cfg.device[0])
 		ul_unref(d, true, t->cfg.device, NULL);
 	if (t->cfg.local.family != AF_UNSPEC)
@@ -227,9 +196,9 @@ void watch_sink(struct tunnel *t, int ifindex, bool made)
 	if (t->state != TUNNEL_UP)
 		return;
 	if (made)
-		map_put(t->d, ifindex, t);
-	else
-		map_del(t->d, ifindex);
+		ref_put(t->d, &t->watch_sink, t, ifindex);
+	else if (t->watch_sink.ifindex == ifindex)
+		ref_del(t->d, &t->watch_sink);
 }
 
 bool watch_local_missing(const struct tunnel *t)
@@ -311,7 +280,7 @@ static void on_link(struct gresecd *d, const struct nlmsghdr *nlh)
 		if (nlh->nlmsg_type == RTM_DELLINK) {
 			log_info("tunnel \"%s\": ICMP sink %s was deleted: it is made again", t->cfg.name,
 				 t->sink_name);
-			map_del(d, li.ifindex);
+			ref_del(d, &t->watch_sink);
 			t->sink_ifindex = 0;
 			t->sink_name[0] = '\0';
 			t->sink_failed = false;
@@ -544,9 +513,7 @@ void watch_close(struct gresecd *d)
 		ev_timer_stop(d->loop, &d->watch_timer);
 		ev_timer_stop(d->loop, &d->check_timer);
 	}
-	free(d->ifmap.slots);
-	d->ifmap.slots = NULL;
-	d->ifmap.cap = d->ifmap.n = 0;
+	hashtab_free(&d->tunnels_by_ifindex);
 	free(d->underlay);
 	d->underlay = NULL;
 	d->n_underlay = d->cap_underlay = 0;

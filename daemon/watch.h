@@ -3,7 +3,7 @@
  *
  * One multicast socket (links, IPv4 and IPv6 addresses and routes) in
  * the event loop.  Events for the running tunnels' links (looked up by
- * ifindex in a hash map: O(1) per event) queue a check of that tunnel
+ * ifindex in a hash table: O(1) per event) queue a check of that tunnel
  * (daemon/lifecycle.c); events for the underlay (a device or a local
  * address that tunnels use or wait for) are matched against the few
  * distinct devices and addresses in use, and against the failed tunnels
@@ -16,6 +16,14 @@
 
 struct gresecd;
 struct tunnel;
+
+/* An entry of the daemon's ifindex table (tunnels_by_ifindex), held in
+ * the tunnel itself: one for its link, one for its ICMP sink.  ifindex 0:
+ * not in the table. */
+struct watch_ifref {
+	int ifindex;
+	struct tunnel *t;
+};
 
 /* Open the socket and watch it.  Failure is logged, not fatal: the
  * daemon runs without healing (a timer retries). */
