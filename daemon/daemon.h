@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "daemon/hashtab.h"
 #include "daemon/secmem.h"
 #include "tunnel/netlink.h"

@@ -23,7 +23,7 @@
 
 #include <stdbool.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "tunnel/netlink.h"
 
 struct tunnel;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "crypto/keys.h"
 #include "daemon/ctl_proto.h"
 #include "daemon/preflight.h"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"

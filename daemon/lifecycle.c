@@ -243,7 +243,7 @@ static int underlay_ready(struct tunnel *t)
 	close(fd);
 	if (err)
 		log_err("tunnel \"%s\": local address %s is not assigned to this host (yet): the tunnel "
-			"comes up when it is", c->name, conf_ip_addr_str(&c->local, a, sizeof(a)));
+			"comes up when it is", c->name, ip_addr_str(&c->local, a, sizeof(a)));
 	return err;
 }
 

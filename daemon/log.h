@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "conf/config.h"
+#include "conf/conf.h"
 
 void log_open(const char *ident, bool to_stderr, enum log_level level);
 /* Whether stderr is the stream systemd's JOURNAL_STREAM names. */

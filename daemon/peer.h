@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "crypto/cookie.h"
 #include "crypto/handshake.h"
 #include "crypto/keypair.h"

@@ -493,7 +493,7 @@ static void check_local(struct pf *p, const struct tunnel_config *t, const struc
 
 	if (t->local.family == AF_UNSPEC)
 		return;
-	conf_ip_addr_str(&t->local, a, sizeof(a));
+	ip_addr_str(&t->local, a, sizeof(a));
 	if (ifs_err)
 		say(p, PREFLIGHT_UNCHECKED, t, "local", t->lines.local,
 		    "whether \"%s\" is assigned here: %s", a, strerror(ifs_err));

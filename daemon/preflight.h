@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 
 enum preflight_kind {
 	PREFLIGHT_ERROR,      /* the daemon would not start (or not run) the tunnel */

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "crypto/cookie.h"
 #include "crypto/handshake.h"
 #include "crypto/ratelimiter.h"

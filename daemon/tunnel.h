@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "daemon/datapath.h"
 #include "daemon/log.h"
 #include "daemon/watch.h"

@@ -125,7 +125,7 @@ static struct underlay_ref *ul_find(struct gresecd *d, bool is_device, const cha
 
 		if (u->is_device != is_device)
 			continue;
-		if (is_device ? strcmp(u->device, device) == 0 : conf_ip_addr_equal(&u->local, local))
+		if (is_device ? strcmp(u->device, device) == 0 : ip_addr_equal(&u->local, local))
 			return u;
 	}
 	return NULL;
@@ -229,7 +229,7 @@ static bool addr_is_ours(const struct tunnel *t, const struct nl_addr_info *a)
 {
 	for (size_t i = 0; i < t->cfg.n_addresses && i < CONF_MAX_ADDRESSES; i++)
 		if (t->cfg.addresses[i].len == a->prefixlen &&
-		    conf_ip_addr_equal(&t->cfg.addresses[i].addr, &a->local))
+		    ip_addr_equal(&t->cfg.addresses[i].addr, &a->local))
 			return true;
 	return false;
 }
@@ -241,7 +241,7 @@ static void retry_waiting(struct gresecd *d, const char *device, const char *nam
 	for (struct tunnel *t = d->failed; t; t = t->failed_next) {
 		if ((device && t->wait == WAIT_DEVICE && strcmp(t->cfg.device, device) == 0) ||
 		    (name && t->wait == WAIT_NAME && strcmp(t->cfg.name, name) == 0) ||
-		    (local && t->wait == WAIT_LOCAL && conf_ip_addr_equal(&t->cfg.local, local))) {
+		    (local && t->wait == WAIT_LOCAL && ip_addr_equal(&t->cfg.local, local))) {
 			log_debug("tunnel \"%s\": %s: trying now", t->cfg.name,
 				  device ? "its device appeared" : name ? "its name was freed" :
 				  "its local address appeared");
@@ -317,15 +317,15 @@ static void local_missing(struct gresecd *d, const struct ip_addr *a, bool missi
 		return;
 	for (struct tunnel *t = d->tunnels; t; t = t->next) {
 		if (t->state != TUNNEL_UP || t->local_missing == missing ||
-		    !conf_ip_addr_equal(&t->cfg.local, a))
+		    !ip_addr_equal(&t->cfg.local, a))
 			continue;
 		t->local_missing = missing;
 		if (missing)
 			log_warn("tunnel \"%s\": its local address %s was removed from this host: it cannot "
-				 "send until the address is back", t->cfg.name, conf_ip_addr_str(a, s, sizeof(s)));
+				 "send until the address is back", t->cfg.name, ip_addr_str(a, s, sizeof(s)));
 		else
 			log_notice("tunnel \"%s\": its local address %s is back", t->cfg.name,
-				   conf_ip_addr_str(a, s, sizeof(s)));
+				   ip_addr_str(a, s, sizeof(s)));
 	}
 }
 
@@ -403,7 +403,7 @@ static int rs_addr_cb(const struct nl_addr_info *a, void *data)
 		return 0;
 	for (size_t i = 0; i < t->cfg.n_addresses && i < CONF_MAX_ADDRESSES; i++)
 		if (t->cfg.addresses[i].len == a->prefixlen &&
-		    conf_ip_addr_equal(&t->cfg.addresses[i].addr, &a->local))
+		    ip_addr_equal(&t->cfg.addresses[i].addr, &a->local))
 			t->rs_addr |= (uint16_t)(1u << i);
 	return 0;
 }

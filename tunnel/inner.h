@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf/config.h"
+#include "tunnel/addr.h"
 #include "tunnel/pkt.h"
 
 /* Push the IPv4 or IPv6 header (the family of src and dst, which must

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf/config.h"
+#include "tunnel/addr.h"
 
 struct mnl_socket;
 struct nlmsghdr;

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
-#include "conf/config.h"
+#include "tunnel/addr.h"
 #include "tunnel/pkt.h"
 
 union sockaddr_inet {

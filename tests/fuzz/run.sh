@@ -33,7 +33,7 @@ sources()
 	case $1 in
 	gre)       echo "tunnel/gre.c tunnel/inet.c" ;;
 	replay)    echo "crypto/replay.c" ;;
-	config)    echo "conf/config.c" ;;
+	config)    echo "conf/conf.c tunnel/addr.c" ;;
 	ctl)       echo "daemon/ctl_proto.c" ;;
 	offload)   echo "tunnel/offload.c tunnel/inet.c" ;;
 	gro)       echo "tunnel/gro.c tunnel/offload.c tunnel/inet.c" ;;

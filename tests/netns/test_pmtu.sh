@@ -29,7 +29,7 @@ A=$(ns_name a)
 R=$(ns_name r)
 B=$(ns_name b)
 M=$(ns_name m)
-SECURE_PORT=51947            # the default port (conf/config.h)
+SECURE_PORT=51947            # the default port (conf/conf.h)
 ATTACK_TCP_BYTES=$((256 << 10))
 NARROW_TCP_BYTES=$((4 << 20))
 

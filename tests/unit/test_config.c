@@ -1,4 +1,4 @@
-/* tests/unit/test_config.c: conf/config.c against valid and broken files. */
+/* tests/unit/test_config.c: conf/conf.c against valid and broken files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "crypto/keys.h"
 
 #ifndef EXAMPLES_DIR
@@ -129,10 +129,10 @@ static void test_plain_minimal(void **state)
 	assert_string_equal(t->description, "");
 	assert_int_equal(t->mode, TUNNEL_MODE_PLAIN);
 	assert_int_equal(t->type, TUNNEL_TYPE_GRE);
-	assert_int_equal(conf_parse_ip_addr("22.22.22.22", &a), 0);
-	assert_true(conf_ip_addr_equal(&t->local, &a));
-	assert_int_equal(conf_parse_ip_addr("33.33.33.33", &a), 0);
-	assert_true(conf_ip_addr_equal(&t->remote, &a));
+	assert_int_equal(ip_addr_parse("22.22.22.22", &a), 0);
+	assert_true(ip_addr_equal(&t->local, &a));
+	assert_int_equal(ip_addr_parse("33.33.33.33", &a), 0);
+	assert_true(ip_addr_equal(&t->remote, &a));
 	assert_string_equal(t->device, "");
 	assert_int_equal(t->n_addresses, 0);
 	assert_int_equal(t->n_peer_addresses, 0);
@@ -197,15 +197,15 @@ static void test_plain_full(void **state)
 	assert_string_equal(t->description, "MyGRE Tunnel 12345678901");
 	assert_int_equal(t->type, TUNNEL_TYPE_GRE);
 	assert_int_equal(t->local.family, AF_INET6);
-	assert_string_equal(conf_ip_addr_str(&t->remote, buf, sizeof(buf)), "2001:db8::2");
+	assert_string_equal(ip_addr_str(&t->remote, buf, sizeof(buf)), "2001:db8::2");
 	assert_string_equal(t->device, "ens18");
 	assert_int_equal(t->n_addresses, 2);
-	assert_string_equal(conf_ip_addr_str(&t->addresses[0].addr, buf, sizeof(buf)), "11.11.1.2");
+	assert_string_equal(ip_addr_str(&t->addresses[0].addr, buf, sizeof(buf)), "11.11.1.2");
 	assert_int_equal(t->addresses[0].len, 30);
 	assert_int_equal(t->addresses[1].addr.family, AF_INET6);
 	assert_int_equal(t->addresses[1].len, 64);
 	assert_int_equal(t->n_peer_addresses, 2);
-	assert_string_equal(conf_ip_addr_str(&t->peer_addresses[1], buf, sizeof(buf)), "fd00::1");
+	assert_string_equal(ip_addr_str(&t->peer_addresses[1], buf, sizeof(buf)), "fd00::1");
 	assert_int_equal(t->mtu, 1400);
 	assert_int_equal(t->ttl, 0);
 	assert_true(t->has_ikey && t->has_okey);
@@ -1161,38 +1161,38 @@ static void test_parse_helpers(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(good_addr) / sizeof(good_addr[0]); i++)
-		assert_int_equal(conf_parse_ip_addr(good_addr[i], &a), 0);
+		assert_int_equal(ip_addr_parse(good_addr[i], &a), 0);
 	for (i = 0; i < sizeof(bad_addr) / sizeof(bad_addr[0]); i++) {
-		if (conf_parse_ip_addr(bad_addr[i], &a) != -1)
+		if (ip_addr_parse(bad_addr[i], &a) != -1)
 			print_message("accepted \"%s\"\n", bad_addr[i]);
-		assert_int_equal(conf_parse_ip_addr(bad_addr[i], &a), -1);
+		assert_int_equal(ip_addr_parse(bad_addr[i], &a), -1);
 		assert_int_equal(a.family, AF_UNSPEC);
 	}
-	assert_int_equal(conf_parse_ip_addr("192.0.2.1", &a), 0);
+	assert_int_equal(ip_addr_parse("192.0.2.1", &a), 0);
 	assert_int_equal(a.family, AF_INET);
 	assert_int_equal(ntohl(a.u.v4.s_addr), 0xc0000201);
-	assert_int_equal(conf_parse_ip_addr("fd00::1", &a), 0);
+	assert_int_equal(ip_addr_parse("fd00::1", &a), 0);
 	assert_int_equal(a.family, AF_INET6);
 	assert_int_equal(a.u.bytes[0], 0xfd);
 	assert_int_equal(a.u.bytes[15], 1);
-	assert_string_equal(conf_ip_addr_str(&a, buf, sizeof(buf)), "fd00::1");
+	assert_string_equal(ip_addr_str(&a, buf, sizeof(buf)), "fd00::1");
 
-	assert_int_equal(conf_parse_prefix("10.1.2.3/8", &p), 0);
+	assert_int_equal(ip_prefix_parse("10.1.2.3/8", &p), 0);
 	assert_int_equal(p.len, 8);
 	assert_int_equal(p.addr.family, AF_INET);
 	assert_int_equal(p.addr.u.bytes[3], 3); /* host bits kept */
-	assert_int_equal(conf_parse_prefix("0.0.0.0/0", &p), 0);
+	assert_int_equal(ip_prefix_parse("0.0.0.0/0", &p), 0);
 	assert_int_equal(p.len, 0);
-	assert_int_equal(conf_parse_prefix("10.0.0.0/32", &p), 0);
+	assert_int_equal(ip_prefix_parse("10.0.0.0/32", &p), 0);
 	assert_int_equal(p.len, 32);
-	assert_int_equal(conf_parse_prefix("::/0", &p), 0);
+	assert_int_equal(ip_prefix_parse("::/0", &p), 0);
 	assert_int_equal(p.addr.family, AF_INET6);
-	assert_int_equal(conf_parse_prefix("fd00::/128", &p), 0);
+	assert_int_equal(ip_prefix_parse("fd00::/128", &p), 0);
 	assert_int_equal(p.len, 128);
 	for (i = 0; i < sizeof(bad_prefix) / sizeof(bad_prefix[0]); i++) {
-		if (conf_parse_prefix(bad_prefix[i], &p) != -1)
+		if (ip_prefix_parse(bad_prefix[i], &p) != -1)
 			print_message("accepted \"%s\"\n", bad_prefix[i]);
-		assert_int_equal(conf_parse_prefix(bad_prefix[i], &p), -1);
+		assert_int_equal(ip_prefix_parse(bad_prefix[i], &p), -1);
 	}
 
 	assert_int_equal(conf_log_level_parse("warning", &l), 0);

@@ -1,12 +1,12 @@
-/* conf/config.h: the validated configuration of gresecd.
+/* conf/conf.h: the validated configuration of gresecd.
  *
  * conf_load() turns a libconfig file into a struct gresec_config; every
  * problem is reported with file and line, and a config with any problem is
  * never returned half-filled.  The structs are plain data: the daemon owns
  * runtime state elsewhere and compares old and new tunnel_config on reload.
  */
-#ifndef GRESEC_CONF_CONFIG_H
-#define GRESEC_CONF_CONFIG_H
+#ifndef GRESEC_CONF_CONF_H
+#define GRESEC_CONF_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +15,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <limits.h>
+
+#include "tunnel/addr.h"
 
 #define CONF_MAX_TUNNELS    65536   /* a sanity bound; the limits that matter are the system's (file descriptors) */
 #define CONF_MAX_ADDRESSES  8
@@ -35,21 +37,6 @@ enum tunnel_type { TUNNEL_TYPE_GRE = 0, TUNNEL_TYPE_GRETAP = 1 };
 enum tunnel_datapath { DATAPATH_AUTO = 0, DATAPATH_KERNEL = 1, DATAPATH_USER = 2 };
 
 enum log_level { LOG_LEVEL_ERR = 0, LOG_LEVEL_WARN, LOG_LEVEL_NOTICE, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
-
-/* An IPv4 or IPv6 address; family is AF_INET, AF_INET6 or AF_UNSPEC (unset). */
-struct ip_addr {
-	int family;
-	union {
-		struct in_addr v4;
-		struct in6_addr v6;
-		uint8_t bytes[16];
-	} u;
-};
-
-struct ip_prefix {
-	struct ip_addr addr;
-	uint8_t len;
-};
 
 struct tunnel_config {
 	char name[IFNAMSIZ];               /* interface name and tunnel name */
@@ -164,9 +151,7 @@ const struct ip_addr *conf_peer_address(const struct tunnel_config *t, int famil
 /* true when two tunnel configs are identical (reload keeps the tunnel as is). */
 bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config *b);
 
-/* Small parse helpers, exposed for the tests and the CLI. Return 0 or -1. */
-int conf_parse_ip_addr(const char *s, struct ip_addr *out);
-int conf_parse_prefix(const char *s, struct ip_prefix *out);
+/* Names of the settings' values, and the log level's parser (0 or -1). */
 const char *conf_mode_name(enum tunnel_mode m);
 const char *conf_type_name(enum tunnel_type t);
 const char *conf_datapath_name(enum tunnel_datapath d);
@@ -175,10 +160,5 @@ const char *conf_log_level_name(enum log_level l);
 
 /* "02:00:5e:10:00:01" (colons or dashes, case-insensitive): 0 or -1. */
 int conf_parse_mac(const char *s, uint8_t out[6]);
-
-/* Same family and address (two AF_UNSPEC addresses are equal). */
-bool conf_ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
-/* inet_ntop into buf; "any" for AF_UNSPEC.  Returns buf. */
-const char *conf_ip_addr_str(const struct ip_addr *a, char *buf, size_t len);
 
 #endif

@@ -1,4 +1,4 @@
-/* conf/config.c: libconfig file -> validated struct gresec_config.
+/* conf/conf.c: libconfig file -> validated struct gresec_config.
  *
  * Three passes: libconfig parses the text (syntax errors stop here), one
  * parse helper per setting checks type and range and quotes the bad value,
@@ -10,7 +10,7 @@
  * suffix added to such literals; the range checks then see the real value.
  * @include is refused: the daemon reads exactly one file.
  */
-#include "conf/config.h"
+#include "conf/conf.h"
 #include "tunnel/wire.h"
 
 #include <arpa/inet.h>
@@ -184,86 +184,6 @@ static const char *quote(struct qbuf *b, const char *s)
 
 /* ---- small helpers shared with the CLI ---- */
 
-int conf_parse_ip_addr(const char *s, struct ip_addr *out)
-{
-	struct ip_addr a;
-
-	memset(&a, 0, sizeof(a));
-	memset(out, 0, sizeof(*out));
-	if (!s || !*s || strlen(s) >= INET6_ADDRSTRLEN)
-		return -1;
-	if (inet_pton(AF_INET, s, &a.u.v4) == 1)
-		a.family = AF_INET;
-	else if (inet_pton(AF_INET6, s, &a.u.v6) == 1)
-		a.family = AF_INET6;
-	else
-		return -1;
-	*out = a;
-	return 0;
-}
-
-int conf_parse_prefix(const char *s, struct ip_prefix *out)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash, *p;
-	struct ip_prefix pf;
-	unsigned len = 0, max;
-	size_t alen;
-
-	memset(out, 0, sizeof(*out));
-	if (!s)
-		return -1;
-	slash = strchr(s, '/');
-	if (!slash)
-		return -1;
-	alen = (size_t)(slash - s);
-	if (alen == 0 || alen >= sizeof(addr))
-		return -1;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	memset(&pf, 0, sizeof(pf));
-	if (conf_parse_ip_addr(addr, &pf.addr) < 0)
-		return -1;
-	/* 1..3 plain digits: no sign, no blanks, nothing after them */
-	p = slash + 1;
-	if (*p == '\0' || strlen(p) > 3)
-		return -1;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		len = len * 10 + (unsigned)(*p - '0');
-	}
-	max = pf.addr.family == AF_INET ? 32 : 128;
-	if (len > max)
-		return -1;
-	pf.len = (uint8_t)len;
-	*out = pf;
-	return 0;
-}
-
-bool conf_ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	switch (a->family) {
-	case AF_INET:
-		return memcmp(&a->u.v4, &b->u.v4, sizeof(a->u.v4)) == 0;
-	case AF_INET6:
-		return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
-	default:
-		return true;
-	}
-}
-
-const char *conf_ip_addr_str(const struct ip_addr *a, char *buf, size_t len)
-{
-	if (len == 0)
-		return buf;
-	if (a->family == AF_UNSPEC || !inet_ntop(a->family, &a->u, buf, (socklen_t)len))
-		snprintf(buf, len, "%s", a->family == AF_UNSPEC ? "any" : "?");
-	return buf;
-}
-
 const char *conf_mode_name(enum tunnel_mode m)
 {
 	return m == TUNNEL_MODE_SECURE ? "secure" : "plain";
@@ -406,7 +326,7 @@ uint32_t conf_default_mtu(const struct tunnel_config *t)
 
 static bool prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
 {
-	return a->len == b->len && conf_ip_addr_equal(&a->addr, &b->addr);
+	return a->len == b->len && ip_addr_equal(&a->addr, &b->addr);
 }
 
 bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config *b)
@@ -415,7 +335,7 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 
 	if (strcmp(a->name, b->name) || strcmp(a->description, b->description) ||
 	    a->mode != b->mode || a->type != b->type ||
-	    !conf_ip_addr_equal(&a->local, &b->local) || !conf_ip_addr_equal(&a->remote, &b->remote) ||
+	    !ip_addr_equal(&a->local, &b->local) || !ip_addr_equal(&a->remote, &b->remote) ||
 	    strcmp(a->device, b->device))
 		return false;
 	if (a->n_addresses != b->n_addresses || a->n_peer_addresses != b->n_peer_addresses ||
@@ -425,7 +345,7 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 		if (!prefix_equal(&a->addresses[i], &b->addresses[i]))
 			return false;
 	for (i = 0; i < a->n_peer_addresses && i < CONF_MAX_ADDRESSES; i++)
-		if (!conf_ip_addr_equal(&a->peer_addresses[i], &b->peer_addresses[i]))
+		if (!ip_addr_equal(&a->peer_addresses[i], &b->peer_addresses[i]))
 			return false;
 	for (i = 0; i < a->n_routes && i < CONF_MAX_ROUTES; i++)
 		if (!prefix_equal(&a->routes[i], &b->routes[i]))
@@ -445,8 +365,8 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 	    a->persistent_keepalive != b->persistent_keepalive ||
 	    a->rekey_after_time != b->rekey_after_time || a->reject_after_time != b->reject_after_time ||
 	    a->keepalive_timeout != b->keepalive_timeout ||
-	    !conf_ip_addr_equal(&a->gre_local, &b->gre_local) ||
-	    !conf_ip_addr_equal(&a->gre_remote, &b->gre_remote))
+	    !ip_addr_equal(&a->gre_local, &b->gre_local) ||
+	    !ip_addr_equal(&a->gre_remote, &b->gre_remote))
 		return false;
 	return true;
 }
@@ -944,7 +864,7 @@ static int parse_endpoint(struct tparse *tp, const config_setting_t *s, const ch
 
 	if (get_string(&tp->sc, s, what, &v) < 0)
 		return -1;
-	if (conf_parse_ip_addr(v, dst) < 0) {
+	if (ip_addr_parse(v, dst) < 0) {
 		sproblem(&tp->sc, what, sline(s), "%s is not an IPv4 or IPv6 address", quote(&q, v));
 		return -1;
 	}
@@ -983,13 +903,13 @@ static int address_item(const struct scope *sc, const char *what, int line, cons
 	struct qbuf q;
 	size_t i;
 
-	if (conf_parse_prefix(v, &p) < 0) {
+	if (ip_prefix_parse(v, &p) < 0) {
 		sproblem(sc, what, line, "%s is not an address with prefix length (like \"10.0.0.1/30\")",
 			 quote(&q, v));
 		return -1;
 	}
 	for (i = 0; i < t->n_addresses; i++) {
-		if (conf_ip_addr_equal(&t->addresses[i].addr, &p.addr)) {
+		if (ip_addr_equal(&t->addresses[i].addr, &p.addr)) {
 			sproblem(sc, what, line, "%s is listed twice", quote(&q, v));
 			return -1;
 		}
@@ -1015,7 +935,7 @@ static int peer_address_item(const struct scope *sc, const char *what, int line,
 	struct qbuf q;
 	size_t i;
 
-	if (conf_parse_ip_addr(v, &a) < 0) {
+	if (ip_addr_parse(v, &a) < 0) {
 		sproblem(sc, what, line, "%s is not an IPv4 or IPv6 address", quote(&q, v));
 		return -1;
 	}
@@ -1045,13 +965,13 @@ static int route_item(const struct scope *sc, const char *what, int line, const 
 	struct qbuf q;
 	size_t i;
 
-	if (conf_parse_prefix(v, &p) < 0) {
+	if (ip_prefix_parse(v, &p) < 0) {
 		sproblem(sc, what, line, "%s is not a prefix (like \"192.168.2.0/24\")", quote(&q, v));
 		return -1;
 	}
 	if (!prefix_host_bits_zero(&p, &masked)) {
 		sproblem(sc, what, line, "%s has host bits set (did you mean \"%s/%u\"?)", quote(&q, v),
-			 conf_ip_addr_str(&masked.addr, abuf, sizeof(abuf)), masked.len);
+			 ip_addr_str(&masked.addr, abuf, sizeof(abuf)), masked.len);
 		return -1;
 	}
 	for (i = 0; i < t->n_routes; i++) {
@@ -1441,11 +1361,11 @@ static void check_gre_addresses(struct tparse *tp)
 	}
 	if (t->gre_local.family != t->gre_remote.family)
 		sproblem(&tp->sc, "gre_remote", tp->line[K_GRE_REMOTE], "\"%s\" is %s but gre_local \"%s\" is %s",
-			 conf_ip_addr_str(&t->gre_remote, a1, sizeof(a1)), family_name(t->gre_remote.family),
-			 conf_ip_addr_str(&t->gre_local, a2, sizeof(a2)), family_name(t->gre_local.family));
-	else if (conf_ip_addr_equal(&t->gre_local, &t->gre_remote))
+			 ip_addr_str(&t->gre_remote, a1, sizeof(a1)), family_name(t->gre_remote.family),
+			 ip_addr_str(&t->gre_local, a2, sizeof(a2)), family_name(t->gre_local.family));
+	else if (ip_addr_equal(&t->gre_local, &t->gre_remote))
 		sproblem(&tp->sc, "gre_remote", tp->line[K_GRE_REMOTE], "\"%s\" is the same as gre_local",
-			 conf_ip_addr_str(&t->gre_remote, a1, sizeof(a1)));
+			 ip_addr_str(&t->gre_remote, a1, sizeof(a1)));
 }
 
 
@@ -1480,7 +1400,7 @@ static const char *net_str(const struct ip_addr *a, unsigned len, char *buf, siz
 	char s[INET6_ADDRSTRLEN];
 
 	prefix_host_bits_zero(&p, &masked);
-	snprintf(buf, n, "%s/%u", conf_ip_addr_str(&masked.addr, s, sizeof(s)), len);
+	snprintf(buf, n, "%s/%u", ip_addr_str(&masked.addr, s, sizeof(s)), len);
 	return buf;
 }
 
@@ -1511,10 +1431,10 @@ static void check_link_addresses(struct tparse *tp)
 	     n2[INET6_ADDRSTRLEN + 8];
 	size_t i, j;
 
-	if (tp->ok[K_LOCAL] && tp->ok[K_REMOTE] && conf_ip_addr_equal(&t->local, &t->remote))
+	if (tp->ok[K_LOCAL] && tp->ok[K_REMOTE] && ip_addr_equal(&t->local, &t->remote))
 		sproblem(sc, "remote", tp->line[K_REMOTE],
 			 "\"%s\" is the same as local: the peer must be another host",
-			 conf_ip_addr_str(&t->remote, a1, sizeof(a1)));
+			 ip_addr_str(&t->remote, a1, sizeof(a1)));
 
 	if (tp->ok[K_PEER_ADDRESS] && t->n_peer_addresses && t->type == TUNNEL_TYPE_GRETAP) {
 		sproblem(sc, "peer_address", tp->line[K_PEER_ADDRESS],
@@ -1533,12 +1453,12 @@ static void check_link_addresses(struct tparse *tp)
 
 				if (a->addr.family != peer->family)
 					continue;
-				if (conf_ip_addr_equal(&a->addr, peer)) {
+				if (ip_addr_equal(&a->addr, peer)) {
 					sproblem(sc, "peer_address", tp->line[K_PEER_ADDRESS],
 						 "\"%s\" is also this end's address (address \"%s/%u\"): "
 						 "the peer needs an address of its own",
-						 conf_ip_addr_str(peer, a1, sizeof(a1)),
-						 conf_ip_addr_str(&a->addr, a2, sizeof(a2)), a->len);
+						 ip_addr_str(peer, a1, sizeof(a1)),
+						 ip_addr_str(&a->addr, a2, sizeof(a2)), a->len);
 					break;
 				}
 				/* A host-length address with a peer anywhere is the
@@ -1549,8 +1469,8 @@ static void check_link_addresses(struct tparse *tp)
 						 "route %s (the peer's prefix) into the tunnel, not %s; "
 						 "put the peer in the prefix, or use a /%u address for a "
 						 "peer outside it",
-						 conf_ip_addr_str(peer, a1, sizeof(a1)),
-						 conf_ip_addr_str(&a->addr, a2, sizeof(a2)), a->len,
+						 ip_addr_str(peer, a1, sizeof(a1)),
+						 ip_addr_str(&a->addr, a2, sizeof(a2)), a->len,
 						 net_str(peer, a->len, n1, sizeof(n1)),
 						 net_str(&a->addr, a->len, n2, sizeof(n2)),
 						 host_len(peer->family));
@@ -1568,8 +1488,8 @@ static void check_link_addresses(struct tparse *tp)
 				 "\"%s/%u\" covers the tunnel's own remote \"%s\": packets to the peer "
 				 "would be routed into the tunnel itself (a routing loop); route the "
 				 "networks behind the peer, not its underlay address",
-				 conf_ip_addr_str(&t->routes[i].addr, a1, sizeof(a1)), t->routes[i].len,
-				 conf_ip_addr_str(&t->remote, a2, sizeof(a2)));
+				 ip_addr_str(&t->routes[i].addr, a1, sizeof(a1)), t->routes[i].len,
+				 ip_addr_str(&t->remote, a2, sizeof(a2)));
 			break;
 		}
 	}
@@ -1657,8 +1577,8 @@ static void check_tunnel(struct tparse *tp)
 	}
 	if (tp->ok[K_LOCAL] && tp->ok[K_REMOTE] && t->local.family != t->remote.family)
 		sproblem(sc, "remote", tp->line[K_REMOTE], "\"%s\" is %s but local \"%s\" is %s",
-			 conf_ip_addr_str(&t->remote, a1, sizeof(a1)), family_name(t->remote.family),
-			 conf_ip_addr_str(&t->local, a2, sizeof(a2)), family_name(t->local.family));
+			 ip_addr_str(&t->remote, a1, sizeof(a1)), family_name(t->remote.family),
+			 ip_addr_str(&t->local, a2, sizeof(a2)), family_name(t->local.family));
 
 	if (tp->line[K_KEY] && (tp->line[K_IKEY] || tp->line[K_OKEY])) {
 		sproblem(sc, "key", tp->line[K_KEY], "cannot be combined with %s",
@@ -1671,7 +1591,7 @@ static void check_tunnel(struct tparse *tp)
 			if (!has_family(t, t->peer_addresses[i].family)) {
 				sproblem(sc, "peer_address", tp->line[K_PEER_ADDRESS],
 					 "\"%s\" is %s but the tunnel has no %s address",
-					 conf_ip_addr_str(&t->peer_addresses[i], a1, sizeof(a1)),
+					 ip_addr_str(&t->peer_addresses[i], a1, sizeof(a1)),
 					 family_name(t->peer_addresses[i].family),
 					 family_name(t->peer_addresses[i].family));
 				tp->ok[K_PEER_ADDRESS] = false;
@@ -1955,7 +1875,7 @@ static void check_tunnels(struct tparse *tps, size_t n)
 			continue;
 		if (ref == SIZE_MAX)
 			ref = k;
-		else if (!conf_ip_addr_equal(&items[ref].tp->t->local, &b->t->local))
+		else if (!ip_addr_equal(&items[ref].tp->t->local, &b->t->local))
 			other_local[items[k].i] = items[ref].i;
 	}
 	for (i = m = 0; i < n; i++)
@@ -1977,8 +1897,8 @@ static void check_tunnels(struct tparse *tps, size_t n)
 			sproblem(&b->sc, "remote", b->line[K_REMOTE],
 				 "local \"%s\", remote \"%s\" and %s are the same as tunnel \"%s\" (line %d); "
 				 "received packets could not be told apart",
-				 conf_ip_addr_str(&tb->local, a1, sizeof(a1)),
-				 conf_ip_addr_str(&tb->remote, a2, sizeof(a2)),
+				 ip_addr_str(&tb->local, a1, sizeof(a1)),
+				 ip_addr_str(&tb->remote, a2, sizeof(a2)),
 				 tb->has_ikey ? "the key" : "no key", ta->name, ta->line);
 		}
 		if (other_local[i] != SIZE_MAX) {
@@ -1989,8 +1909,8 @@ static void check_tunnels(struct tparse *tps, size_t n)
 				 "%u is shared with tunnel \"%s\" (line %d) whose local is \"%s\", not \"%s\"; "
 				 "tunnels sharing a port need the same local address",
 				 port_of(b), ta->name, ta->line,
-				 conf_ip_addr_str(&ta->local, a1, sizeof(a1)),
-				 conf_ip_addr_str(&tb->local, a2, sizeof(a2)));
+				 ip_addr_str(&ta->local, a1, sizeof(a1)),
+				 ip_addr_str(&tb->local, a2, sizeof(a2)));
 		}
 		if (dup_key[i] != SIZE_MAX) {
 			ta = tps[dup_key[i]].t;
@@ -2095,7 +2015,7 @@ static void check_tunnels_addresses(struct tparse *tps, size_t n)
 			 "\"%s\" is also an address of tunnel \"%s\" (line %d); one "
 			 "address on several links needs the unnumbered form: /%u "
 			 "and a different peer_address on each",
-			 conf_ip_addr_str(&pb->addr, a1, sizeof(a1)), a->t->name,
+			 ip_addr_str(&pb->addr, a1, sizeof(a1)), a->t->name,
 			 a->t->line, host_len(pb->addr.family));
 	}
 out:
