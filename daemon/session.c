@@ -313,6 +313,11 @@ int session_handshake_complete(struct session *s, uint64_t now, bool we_initiate
 		 * staged before the endpoint was known); initiating one of our
 		 * own now would only replace it.  A retry already armed stays. */
 		s->want_handshake = false;
+		/* send.c wg_packet_send_handshake_response(): a response counts
+		 * as a handshake sent, so no initiation of ours follows it
+		 * within REKEY_TIMEOUT (packets staged meanwhile wait for the
+		 * initiator's confirmation instead of replacing its session). */
+		s->last_initiation = now;
 		any_auth_received(s);   /* the initiation */
 		any_auth_sent(s);       /* the response */
 	}

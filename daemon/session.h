@@ -126,7 +126,9 @@ struct session {
 	bool current_expiry_done; /* EXPIRED_CURRENT reported for current */
 	unsigned attempts;        /* retransmissions since the last request */
 	uint64_t jitter;
-	uint64_t last_initiation; /* SESSION_NEVER if none */
+	uint64_t last_initiation; /* last handshake message sent, initiation or
+	                           * response (WireGuard's last_sent_handshake);
+	                           * SESSION_NEVER if none */
 	uint64_t last_handshake;  /* 0 if none */
 
 	/* Deadlines, SESSION_NEVER when not pending. */

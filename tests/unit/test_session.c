@@ -311,25 +311,49 @@ static void test_rekey_and_reject_by_message_count(void **state)
 	session_init(&s, NULL, true);
 	up_responder(&s, T0, 3, &kp[0]);
 
+	/* Past the response's REKEY_TIMEOUT (see the next test). */
 	s.current.send_count = REKEY_AFTER_MESSAGES - 1;
-	assert_non_null(session_want_send(&s, T0 + SEC(1)));
-	a = tick(&s, T0 + SEC(1), NULL);
+	assert_non_null(session_want_send(&s, T0 + SEC(6)));
+	a = tick(&s, T0 + SEC(6), NULL);
 	assert_false(a & SESSION_SEND_INITIATION);
 	/* Count now exceeds REKEY_AFTER_MESSAGES: rekey, for either role. */
-	slot = session_want_send(&s, T0 + SEC(2));
+	slot = session_want_send(&s, T0 + SEC(7));
 	assert_non_null(slot);
 	assert_true(slot->send_count == REKEY_AFTER_MESSAGES + 1);
-	a = tick(&s, T0 + SEC(2), NULL);
+	a = tick(&s, T0 + SEC(7), NULL);
 	assert_true(a & SESSION_SEND_INITIATION);
 
 	/* The last nonce is REJECT_AFTER_MESSAGES - 1. */
 	s.current.send_count = REJECT_AFTER_MESSAGES - 1;
-	slot = session_want_send(&s, T0 + SEC(3));
+	slot = session_want_send(&s, T0 + SEC(8));
 	assert_non_null(slot);
 	assert_true(slot->send_count - 1 == REJECT_AFTER_MESSAGES - 1);
-	assert_null(session_want_send(&s, T0 + SEC(3)));
+	assert_null(session_want_send(&s, T0 + SEC(8)));
 	assert_true(s.current.send_count == REJECT_AFTER_MESSAGES);
-	assert_int_equal(session_state(&s, T0 + SEC(3)), SESSION_HANDSHAKING);
+	assert_int_equal(session_state(&s, T0 + SEC(8)), SESSION_HANDSHAKING);
+}
+
+/* WireGuard's send.c: a handshake response counts as a handshake sent, so
+ * a request of ours (packets staged, a rekey) waits REKEY_TIMEOUT after
+ * it; answering the peer and then initiating at once would replace the
+ * session the peer just made, and make us the side that rekeys. */
+static void test_response_holds_off_initiation(void **state)
+{
+	struct session s;
+	unsigned a;
+
+	(void)state;
+	session_init(&s, NULL, true);
+	assert_true(session_initiation_allowed(&s, T0));
+	assert_true(session_handshake_complete(&s, T0, false, 3, &kp[0]) >= 0);
+	assert_false(session_initiation_allowed(&s, T0 + SEC(5) - 1));
+	session_request_handshake(&s);
+	a = tick(&s, T0 + SEC(1), NULL);
+	assert_false(a & SESSION_SEND_INITIATION);
+	a = tick(&s, T0 + SEC(5) - 1, NULL);
+	assert_false(a & SESSION_SEND_INITIATION);
+	a = tick(&s, T0 + SEC(5), NULL);
+	assert_true(a & SESSION_SEND_INITIATION);
 }
 
 static void test_no_use_after_reject_time(void **state)
@@ -792,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_initiator_rekeys_at_rekey_after_time),
 		cmocka_unit_test(test_responder_rekeys_only_at_reject),
 		cmocka_unit_test(test_rekey_and_reject_by_message_count),
+		cmocka_unit_test(test_response_holds_off_initiation),
 		cmocka_unit_test(test_no_use_after_reject_time),
 		cmocka_unit_test(test_rekey_on_receive),
 		cmocka_unit_test(test_keepalive_after_receive),
