@@ -178,10 +178,8 @@ const char *gresecd_tunnels_str(size_t n, char *buf, size_t len);
 uint64_t gresecd_now_ns(void);
 uint64_t gresecd_realtime_ns(void);
 
-/* remote NULL: the shared socket of the user path; else the kernel path's
- * keepalive socket to remote (IPv4). */
-struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip_addr *local,
-				  const char *device, const struct ip_addr *remote, int *err);
-void gre_socket_put(struct gresecd *d, struct gre_socket *gs);
+/* The configured tunnel of that name, running or not, or NULL
+ * (daemon/daemon.c: a hash table of every tunnel on d->tunnels). */
+struct tunnel *tunnel_find(struct gresecd *d, const char *name);
 
 #endif

@@ -27,6 +27,7 @@
 #include "daemon/daemon.h"
 #include "daemon/datapath.h"
 #include "daemon/log.h"
+#include "daemon/plain.h"
 #include "daemon/tunnel.h"
 #include "daemon/watch.h"
 

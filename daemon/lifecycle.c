@@ -40,7 +40,9 @@
 
 #include "daemon/daemon.h"
 #include "daemon/datapath.h"
+#include "daemon/lifecycle.h"
 #include "daemon/log.h"
+#include "daemon/plain.h"
 #include "daemon/secure.h"
 #include "daemon/tunnel.h"
 #include "daemon/watch.h"

@@ -18,6 +18,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/log.h"
+#include "daemon/plain.h"
 #include "daemon/tunnel.h"
 #include "tunnel/gre.h"
 #include "tunnel/inet.h"

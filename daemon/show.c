@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "crypto/keys.h"
+#include "daemon/lifecycle.h"
 #include "daemon/show.h"
 #include "daemon/daemon.h"
 #include "daemon/peer.h"

@@ -11,7 +11,9 @@
 #include <sodium.h>
 
 #include "daemon/daemon.h"
+#include "daemon/lifecycle.h"
 #include "daemon/log.h"
+#include "daemon/plain.h"
 #include "daemon/secure.h"
 #include "daemon/secure_tx.h"
 #include "daemon/tunnel.h"

@@ -40,6 +40,7 @@
 #include <libmnl/libmnl.h>
 
 #include "daemon/daemon.h"
+#include "daemon/lifecycle.h"
 #include "daemon/log.h"
 #include "daemon/tunnel.h"
 #include "daemon/watch.h"
