@@ -15,7 +15,6 @@
 #include <sodium.h>
 
 #include "crypto/keys.h"
-#include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/datapath.h"
 #include "daemon/index.h"
@@ -77,17 +76,28 @@ static void maint_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		nl_link_dump(&d->nl, rx_seen_cb, d);
 }
 
-int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
+/* The packet buffers of the data path, allocated once; free_packets
+ * takes any subset (a failed allocation half way included). */
+static void free_packets(struct gresecd *d)
 {
-	int err;
-
-	(void)cfg;
-	hashtab_init(&d->tunnels_by_ifindex);
-	if ((err = nl_open(&d->nl))) {
-		log_err("cannot open rtnetlink socket: %s", strerror(-err));
-		return err;
+	for (int i = 0; i < RX_BATCH; i++) {
+		free(d->rx_pkts[i]);
+		d->rx_pkts[i] = NULL;
+		free(d->rx_seg_pkts[i]);
+		d->rx_seg_pkts[i] = NULL;
 	}
-	/* The packet buffers of the data path, allocated once. */
+	for (int i = 0; i < TX_BATCH; i++) {
+		free(d->tx_pkts[i]);
+		d->tx_pkts[i] = NULL;
+	}
+	free(d->tx_pkt);
+	d->tx_pkt = NULL;
+	free(d->tun_pkt);
+	d->tun_pkt = NULL;
+}
+
+static int alloc_packets(struct gresecd *d)
+{
 	for (int i = 0; i < RX_BATCH; i++) {
 		d->rx_pkts[i] = malloc(sizeof(struct pkt));
 		d->rx_seg_pkts[i] = malloc(sizeof(struct pkt));
@@ -107,6 +117,25 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	if (!d->tx_pkt || !d->tun_pkt)
 		return -ENOMEM;
 	pkt_reset(d->tx_pkt);
+	return 0;
+}
+
+int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
+{
+	int err;
+
+	(void)cfg;
+	if ((err = nl_open(&d->nl))) {
+		log_err("cannot open rtnetlink socket: %s", strerror(-err));
+		return err;
+	}
+	if ((err = alloc_packets(d))) {
+		log_err("cannot allocate the packet buffers: %s", strerror(-err));
+		free_packets(d);
+		nl_close(&d->nl);
+		return err;
+	}
+	hashtab_init(&d->tunnels_by_ifindex);   /* allocates at the first insert */
 	if (d->loop) {
 		ev_timer_init(&d->maint_timer, maint_cb, 10., 10.);
 		d->maint_timer.data = d;
@@ -780,24 +809,10 @@ void gresecd_shutdown(struct gresecd *d)
 	hashtab_free(&d->tunnels_by_name);
 	key_files_free(d);
 	secure_index_free(d);
-	watch_close(d);
+	hashtab_free(&d->tunnels_by_ifindex);
 	if (d->loop)
 		ev_timer_stop(d->loop, &d->maint_timer);
-	control_close(d);
 	conf_free(&d->cfg);
+	free_packets(d);
 	nl_close(&d->nl);
-	for (int i = 0; i < RX_BATCH; i++) {
-		free(d->rx_pkts[i]);
-		d->rx_pkts[i] = NULL;
-		free(d->rx_seg_pkts[i]);
-		d->rx_seg_pkts[i] = NULL;
-	}
-	for (int i = 0; i < TX_BATCH; i++) {
-		free(d->tx_pkts[i]);
-		d->tx_pkts[i] = NULL;
-	}
-	free(d->tx_pkt);
-	d->tx_pkt = NULL;
-	free(d->tun_pkt);
-	d->tun_pkt = NULL;
 }

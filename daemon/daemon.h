@@ -131,7 +131,12 @@ struct gresecd {
 	int exit_code;
 };
 
+/* The daemon's own resources: the rtnetlink socket, the packet buffers,
+ * the maintenance timer.  On failure nothing is left allocated.  The
+ * control socket and the rtnetlink watcher are gresecd.c's to open and
+ * close (control.h, watch.h). */
 int gresecd_init(struct gresecd *d, const struct gresec_config *cfg);
+/* Every tunnel taken down and freed, then what gresecd_init made. */
 void gresecd_shutdown(struct gresecd *d);
 
 /* Bring the running set of tunnels to `next`: keep unchanged ones, update

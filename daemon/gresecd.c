@@ -417,6 +417,10 @@ int main(int argc, char **argv)
 
 out_shutdown:
 	gresecd_shutdown(&d);
+	/* Opened above, closed here; after the tunnels, which leave the
+	 * watcher's tables as they go. */
+	watch_close(&d);
+	control_close(&d);
 out:
 	conf_free(&cfg);
 	/* Removed while the lock is still held: no other gresecd owns it yet. */

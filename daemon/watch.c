@@ -514,7 +514,6 @@ void watch_close(struct gresecd *d)
 		ev_timer_stop(d->loop, &d->watch_timer);
 		ev_timer_stop(d->loop, &d->check_timer);
 	}
-	hashtab_free(&d->tunnels_by_ifindex);
 	free(d->underlay);
 	d->underlay = NULL;
 	d->n_underlay = d->cap_underlay = 0;
