@@ -302,7 +302,7 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 			pp = &t->next;
 			continue;
 		}
-		log_info("tunnel \"%s\": removed from the configuration", t->cfg.name);
+		log_tunnel_info(t->cfg.name, "removed from the configuration");
 		*pp = tn;
 		tunnel_forget(d, t);
 		tunnel_destroy(t);
@@ -318,7 +318,8 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 				t->backoff = 0;
 			t->cfg = *c;
 			if (t->failures)
-				log_info("tunnel \"%s\": not running (%s): trying again", c->name, t->last_error);
+				log_tunnel_info(c->name, "not running (%s): trying again",
+						t->last_error);
 			tunnel_bring_up(t);
 		} else if (t) {
 			if (conf_tunnel_equal(&t->cfg, c)) {
@@ -327,9 +328,9 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 				if (t->reinstall || tunnel_items_incomplete(t))
 					tunnel_queue_check(t, false);
 			} else if (tunnel_update(t, c) != 0) {
-				log_info("tunnel \"%s\": changed, recreating it", c->name);
+				log_tunnel_info(c->name, "changed, recreating it");
 				tunnel_take_down(t);
-				log_info("tunnel \"%s\": interface %s removed", c->name, t->ifname);
+				log_tunnel_info(c->name, "interface %s removed", t->ifname);
 				t->cfg = *c;
 				t->failures = t->backoff = t->rebuilds = 0;
 				t->last_error[0] = '\0';
@@ -342,7 +343,7 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 				t = NULL;
 			}
 			if (!t) {
-				log_err("tunnel \"%s\": out of memory", c->name);
+				log_tunnel_err(c->name, "out of memory");
 				continue;
 			}
 			t->next = d->tunnels;   /* relinked in order below */
@@ -651,8 +652,9 @@ void gresecd_key_digests(struct gresecd *d, struct gresec_config *cfg)
 			    !strcmp(running->cfg.private_key_file, c->private_key_file) &&
 			    !strcmp(running->cfg.preshared_key_file, c->preshared_key_file)) {
 				memcpy(c->key_digest, running->cfg.key_digest, sizeof(c->key_digest));
-				log_warn("tunnel \"%s\": its key files cannot be read now: the keys in use stay",
-					 c->name);
+				log_tunnel_warn(c->name,
+						"its key files cannot be read now: the keys in use "
+						"stay");
 			}
 		}
 	}

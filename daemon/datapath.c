@@ -61,8 +61,8 @@ int datapath_open(struct tunnel *t)
 				 "auto: %s is a TUN/TAP device made by the administrator", c->name);
 			return open_user(t);
 		}
-		log_err("tunnel \"%s\": datapath = \"kernel\", but %s is a TUN/TAP device "
-			"(delete it, or use datapath = \"user\")", c->name, c->name);
+		log_tunnel_err(c->name, "datapath = \"kernel\", but %s is a TUN/TAP device "
+			       "(delete it, or use datapath = \"user\")", c->name);
 		return -EEXIST;
 	}
 	t->dp = &datapath_kernel;
@@ -76,10 +76,11 @@ int datapath_open(struct tunnel *t)
 	if (err != -EOPNOTSUPP)
 		return err;     /* logged */
 	if (c->datapath == DATAPATH_KERNEL) {
-		log_err("tunnel \"%s\": datapath = \"kernel\", but this kernel has no \"%s\" links "
-			"(%s: %s is neither built in nor loadable; load it as root with "
-			"\"modprobe %s\", or use datapath = \"auto\")", c->name, kind, strerror(-err),
-			kgre_module(c), kgre_module(c));
+		log_tunnel_err(c->name,
+			       "datapath = \"kernel\", but this kernel has no \"%s\" links "
+			       "(%s: %s is neither built in nor loadable; load it as root with "
+			       "\"modprobe %s\", or use datapath = \"auto\")", kind, strerror(-err),
+			       kgre_module(c), kgre_module(c));
 		return err;
 	}
 	snprintf(t->dp_reason, sizeof(t->dp_reason), "auto: this kernel has no \"%s\" links (%s)",

@@ -98,8 +98,9 @@ static int create_link(struct tunnel *t, const char *name, uint32_t mtu,
 
 	if (err == -EEXIST && nl_link_get(&t->d->nl, 0, name, &li) == 0 &&
 	    strcmp(li.kind, nl_gre_kind(p)) == 0 && made_by_gresec(&li)) {
-		log_notice("tunnel \"%s\": replacing %s link %s left behind by an earlier gresecd",
-			   t->cfg.name, li.kind, name);
+		log_tunnel_notice(t->cfg.name,
+				  "replacing %s link %s left behind by an earlier gresecd", li.kind,
+				  name);
 		nl_link_delete(&t->d->nl, li.ifindex);
 		err = nl_gre_link_create(&t->d->nl, name, mtu, p, ifindex);
 	}
@@ -128,8 +129,8 @@ static void set_alias(struct tunnel *t, int ifindex, const char *alias)
 
 	a.alias = alias;
 	if ((err = nl_link_setattrs(&t->d->nl, ifindex, &a)))
-		log_warn("tunnel \"%s\": cannot set the alias of interface %d: %s", t->cfg.name, ifindex,
-			 strerror(-err));
+		log_tunnel_warn(t->cfg.name, "cannot set the alias of interface %d: %s", ifindex,
+				strerror(-err));
 }
 
 static void tunnel_alias(const struct tunnel *t, char *buf, size_t len)
@@ -148,7 +149,7 @@ static int kernel_open(struct tunnel *t)
 	int err;
 
 	if ((err = gre_params(t, &p))) {
-		log_err("tunnel \"%s\": device %s: %s", c->name, c->device, strerror(-err));
+		log_tunnel_err(c->name, "device %s: %s", c->device, strerror(-err));
 		return err;
 	}
 	err = create_link(t, c->name, t->mtu, &p, &t->ifindex);
@@ -159,12 +160,12 @@ static int kernel_open(struct tunnel *t)
 			explain_eexist(t, c->name, why, sizeof(why));
 		else
 			snprintf(why, sizeof(why), "%s", strerror(-err));
-		log_err("tunnel \"%s\": cannot create the kernel's %s link %s: %s", c->name,
-			nl_gre_kind(&p), c->name, why);
+		log_tunnel_err(c->name, "cannot create the kernel's %s link %s: %s",
+			       nl_gre_kind(&p), c->name, why);
 		return err;
 	}
 	if (t->ifindex <= 0) {
-		log_err("tunnel \"%s\": kernel link %s vanished", c->name, c->name);
+		log_tunnel_err(c->name, "kernel link %s vanished", c->name);
 		return -ENODEV;
 	}
 	snprintf(t->ifname, sizeof(t->ifname), "%s", c->name);
@@ -175,8 +176,8 @@ static int kernel_open(struct tunnel *t)
 	 * (kernel_set_carrier). */
 	a.proto_down = 0;
 	t->kernel_protodown = nl_link_setattrs(&t->d->nl, t->ifindex, &a) == 0;
-	log_debug("tunnel \"%s\": a dead peer will be shown by %s", c->name,
-		  t->kernel_protodown ? "protodown" : "taking the link down (no protodown on this link type)");
+	log_tunnel_debug(c->name, "a dead peer will be shown by %s", t->kernel_protodown ?
+			 "protodown" : "taking the link down (no protodown on this link type)");
 	return 0;
 }
 
@@ -198,8 +199,8 @@ static void kernel_close(struct tunnel *t)
 		return;
 	err = nl_link_delete(&t->d->nl, t->ifindex);
 	if (err && err != -ENODEV)
-		log_warn("tunnel \"%s\": cannot delete kernel link %s: %s", t->cfg.name, t->ifname,
-			 strerror(-err));
+		log_tunnel_warn(t->cfg.name, "cannot delete kernel link %s: %s", t->ifname,
+				strerror(-err));
 	t->ifindex = 0;
 }
 
@@ -214,8 +215,8 @@ static int kernel_update(struct tunnel *t, const struct tunnel_config *old)
 	 * request leaves out); only TTL and TOS can differ here. */
 	if (c->ttl != old->ttl || c->tos != old->tos) {
 		if ((err = gre_params(t, &p)) || (err = nl_gre_link_change(&t->d->nl, t->ifindex, &p))) {
-			log_err("tunnel \"%s\": cannot change the TTL/TOS of kernel link %s: %s", c->name,
-				t->ifname, strerror(-err));
+			log_tunnel_err(c->name, "cannot change the TTL/TOS of kernel link %s: %s",
+				       t->ifname, strerror(-err));
 			return err;
 		}
 	}
@@ -350,8 +351,9 @@ void kgre_sink_open(struct tunnel *t)
 		goto fail;
 	}
 	if ((err = nl_link_drop_ingress(&t->d->nl, ifindex)))
-		log_notice("tunnel \"%s\": ICMP sink %s without its tc ingress drop (%s): the checksum rule "
-			   "alone drops what the peer sends", c->name, name, strerror(-err));
+		log_tunnel_notice(c->name,
+				  "ICMP sink %s without its tc ingress drop (%s): the checksum "
+				  "rule alone drops what the peer sends", name, strerror(-err));
 	a = (struct nl_link_attrs)NL_LINK_ATTRS_NONE;
 	a.flags = a.change = IFF_UP;
 	if ((err = nl_link_setattrs(&t->d->nl, ifindex, &a))) {
@@ -361,16 +363,18 @@ void kgre_sink_open(struct tunnel *t)
 	t->sink_ifindex = ifindex;
 	snprintf(t->sink_name, sizeof(t->sink_name), "%s", name);
 	watch_sink(t, ifindex, true);
-	log_info("tunnel \"%s\": %s is loaded: kernel link %s claims this tunnel's GRE and drops it, so "
-		 "that the kernel does not answer it with ICMP port unreachable", c->name, kgre_module(c), name);
+	log_tunnel_info(c->name,
+			"%s is loaded: kernel link %s claims this tunnel's GRE and drops it, so "
+			"that the kernel does not answer it with ICMP port unreachable",
+			kgre_module(c), name);
 	return;
 fail:
 	if (err == -EEXIST)
 		explain_eexist(t, name, why, sizeof(why));
 	else
 		snprintf(why, sizeof(why), "%s", strerror(-err));
-	log_warn("tunnel \"%s\": cannot add the ICMP sink %s: %s; the kernel's %s answers this "
-		 "tunnel's GRE with ICMP port unreachable", c->name, name, why, kgre_module(c));
+	log_tunnel_warn(c->name, "cannot add the ICMP sink %s: %s; the kernel's %s answers this "
+			"tunnel's GRE with ICMP port unreachable", name, why, kgre_module(c));
 	t->sink_failed = true;
 }
 

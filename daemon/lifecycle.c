@@ -230,8 +230,9 @@ static int underlay_ready(struct tunnel *t)
 	int fd, err = 0;
 
 	if (c->device[0] && if_nametoindex(c->device) == 0) {
-		log_err("tunnel \"%s\": device \"%s\" does not exist (yet): the tunnel comes up when it "
-			"appears", c->name, c->device);
+		log_tunnel_err(c->name,
+			       "device \"%s\" does not exist (yet): the tunnel comes up when it "
+			       "appears", c->device);
 		return -ENODEV;
 	}
 	if (c->local.family == AF_UNSPEC || sockaddr_from_ip(&sa, &c->local, 0) != 0)
@@ -244,8 +245,9 @@ static int underlay_ready(struct tunnel *t)
 		err = -EADDRNOTAVAIL;
 	close(fd);
 	if (err)
-		log_err("tunnel \"%s\": local address %s is not assigned to this host (yet): the tunnel "
-			"comes up when it is", c->name, ip_addr_str(&c->local, a, sizeof(a)));
+		log_tunnel_err(c->name,
+			       "local address %s is not assigned to this host (yet): the tunnel "
+			       "comes up when it is", ip_addr_str(&c->local, a, sizeof(a)));
 	return err;
 }
 
@@ -319,13 +321,15 @@ int tunnel_bring_up(struct tunnel *t)
 		t->retry_at = 0;
 		failed_remove(t);
 		watch_tunnel_up(t);
-		log_info("tunnel \"%s\": %s %s interface %s up, mtu %u, %s data path (%s)%s", t->cfg.name,
-			 conf_mode_name(t->cfg.mode), conf_type_name(t->cfg.type), t->ifname, t->mtu,
-			 t->dp->kind == DATAPATH_KERNEL ? "kernel" : "user-space", t->dp_reason,
-			 t->failures ? " after failing" : "");
+		log_tunnel_info(t->cfg.name, "%s %s interface %s up, mtu %u, %s data path (%s)%s",
+				conf_mode_name(t->cfg.mode), conf_type_name(t->cfg.type), t->ifname,
+				t->mtu,
+				t->dp->kind == DATAPATH_KERNEL ? "kernel" : "user-space",
+				t->dp_reason,
+				t->failures ? " after failing" : "");
 		if (t->failures || t->rebuilds)
-			log_notice("tunnel \"%s\": up again%s", t->cfg.name,
-				   t->failures ? "" : " (made again)");
+			log_tunnel_notice(t->cfg.name, "up again%s",
+					  t->failures ? "" : " (made again)");
 		t->failures = 0;
 		gresecd_status_changed(d);
 		return 0;
@@ -338,9 +342,9 @@ int tunnel_bring_up(struct tunnel *t)
 	log_capture_replay(&cap, repeat ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERR);
 	record_failure(t, err, msg);
 	delay = t->backoff;
-	log_msg(repeat ? LOG_LEVEL_DEBUG : LOG_LEVEL_NOTICE,
-		"tunnel \"%s\": not running; next attempt in %u s (attempt %u)", t->cfg.name, delay,
-		t->failures);
+	log_tunnel(repeat ? LOG_LEVEL_DEBUG : LOG_LEVEL_NOTICE, t->cfg.name,
+		   "not running; next attempt in %u s (attempt %u)", delay,
+		   t->failures);
 	gresecd_status_changed(d);
 	return err;
 }
@@ -367,7 +371,7 @@ void tunnel_destroy(struct tunnel *t)
 		return;
 	if (t->state == TUNNEL_UP) {
 		tunnel_take_down(t);
-		log_info("tunnel \"%s\": interface %s removed", t->cfg.name, t->ifname);
+		log_tunnel_info(t->cfg.name, "interface %s removed", t->ifname);
 	}
 	if (t->d->loop)
 		ev_timer_stop(t->d->loop, &t->retry_timer);
@@ -401,8 +405,8 @@ void tunnel_lost(struct tunnel *t, const char *fmt, ...)
 	}
 	snprintf(msg, sizeof(msg), "%s", why);
 	set_error(t, msg);
-	log_warn("tunnel \"%s\": %s: making it again%s%.0u%s", t->cfg.name, why,
-		 delay ? " in " : "", delay, delay ? " s" : "");
+	log_tunnel_warn(t->cfg.name, "%s: making it again%s%.0u%s", why,
+			delay ? " in " : "", delay, delay ? " s" : "");
 	arm_retry(t, delay);
 	gresecd_status_changed(t->d);
 }
@@ -509,8 +513,9 @@ static bool repair_allowed(struct tunnel *t)
 	if (t->repair_tokens > 0)
 		return true;
 	if (!t->repair_paused_logged)
-		log_warn("tunnel \"%s\": something keeps removing its addresses or routes: gresecd puts "
-			 "them back at most every %d s now", t->cfg.name, REPAIR_REFILL_S);
+		log_tunnel_warn(t->cfg.name,
+				"something keeps removing its addresses or routes: gresecd puts "
+				"them back at most every %d s now", REPAIR_REFILL_S);
 	t->repair_paused_logged = true;
 	return false;
 }
@@ -535,15 +540,17 @@ unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 			if (err == 0 && was.state == ITEM_INSTALLED)
 				repaired++;
 			if (repair && err == 0)
-				log_ratelimited(&t->rl_heal, LOG_LEVEL_NOTICE,
-						"tunnel \"%s\": address %s was removed from %s: put back",
-						c->name, prefix_str(&c->addresses[i], p, sizeof(p)), t->ifname);
+				log_tunnel_rl(&t->rl_heal, LOG_LEVEL_NOTICE, c->name,
+					      "address %s was removed from %s: put back",
+					      prefix_str(&c->addresses[i], p, sizeof(p)),
+					      t->ifname);
 		} else {
 			it->state = ITEM_FAILED;
 			it->err = err;
 			if (was.state != ITEM_FAILED || was.err != err)
-				log_warn("tunnel \"%s\": cannot add address %s to %s: %s", c->name,
-					 prefix_str(&c->addresses[i], p, sizeof(p)), t->ifname, strerror(-err));
+				log_tunnel_warn(c->name, "cannot add address %s to %s: %s",
+						prefix_str(&c->addresses[i], p, sizeof(p)),
+						t->ifname, strerror(-err));
 		}
 	}
 	for (size_t i = 0; i < c->n_routes && i < CONF_MAX_ROUTES; i++) {
@@ -572,14 +579,14 @@ unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 			if (was.state == ITEM_FAILED && was.err == -EEXIST) {
 				if (t->d->n_conflicts)
 					t->d->n_conflicts--;
-				log_notice("tunnel \"%s\": route %s installed (the route that held it is gone)",
-					   c->name, prefix_str(r, p, sizeof(p)));
+				log_tunnel_notice(c->name, "route %s installed (the route that "
+						  "held it is gone)", prefix_str(r, p, sizeof(p)));
 			} else if (err == 0 && was.state == ITEM_INSTALLED) {
 				repaired++;
 				if (repair)
-					log_ratelimited(&t->rl_heal, LOG_LEVEL_NOTICE,
-							"tunnel \"%s\": route %s via %s was removed: put back",
-							c->name, prefix_str(r, p, sizeof(p)), t->ifname);
+					log_tunnel_rl(&t->rl_heal, LOG_LEVEL_NOTICE, c->name,
+						      "route %s via %s was removed: put back",
+						      prefix_str(r, p, sizeof(p)), t->ifname);
 			}
 			continue;
 		}
@@ -597,10 +604,11 @@ unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 		else if (err != -EEXIST && was.state == ITEM_FAILED && was.err == -EEXIST && t->d->n_conflicts)
 			t->d->n_conflicts--;
 		if (was.state != ITEM_FAILED || was.err != err || was.conflict_oif != it->conflict_oif)
-			log_warn("tunnel \"%s\": route %s via %s not installed: %s%s", c->name,
-				 prefix_str(r, p, sizeof(p)), t->ifname, tunnel_item_why(it, why, sizeof(why)),
-				 err == -EEXIST ? "; gresecd leaves it alone and adds its own when that "
-				 "one goes" : "");
+			log_tunnel_warn(c->name, "route %s via %s not installed: %s%s",
+					prefix_str(r, p, sizeof(p)), t->ifname,
+					tunnel_item_why(it, why, sizeof(why)),
+					err == -EEXIST ? "; gresecd leaves it alone and adds its "
+					"own when that one goes" : "");
 	}
 	return repaired;
 }
@@ -656,8 +664,10 @@ static void tunnel_check(struct tunnel *t)
 	if (!(li.flags & IFF_UP)) {
 		if (!t->down_by_us && !t->admin_down) {
 			t->admin_down = true;
-			log_notice("tunnel \"%s\": interface %s was set down (not by gresecd): left down; "
-				   "its addresses and routes come back when it is set up", t->cfg.name, t->ifname);
+			log_tunnel_notice(t->cfg.name,
+					  "interface %s was set down (not by gresecd): left down; "
+					  "its addresses and routes come back when it is set up",
+					  t->ifname);
 		}
 		for (size_t i = 0; i < t->cfg.n_routes && i < CONF_MAX_ROUTES; i++)
 			if (t->route_st[i].state == ITEM_INSTALLED) {
@@ -671,14 +681,15 @@ static void tunnel_check(struct tunnel *t)
 	if (t->down_by_us) {
 		/* Kernel path, dead peer: someone set it up again; theirs to decide. */
 		t->down_by_us = false;
-		log_info("tunnel \"%s\": interface %s was set up while its peer is silent", t->cfg.name,
-			 t->ifname);
+		log_tunnel_info(t->cfg.name, "interface %s was set up while its peer is silent",
+				t->ifname);
 		t->reinstall = true;
 	}
 	if (t->admin_down) {
 		t->admin_down = false;
-		log_notice("tunnel \"%s\": interface %s is up again: restoring its addresses and routes",
-			   t->cfg.name, t->ifname);
+		log_tunnel_notice(t->cfg.name,
+				  "interface %s is up again: restoring its addresses and routes",
+				  t->ifname);
 		t->reinstall = true;
 	}
 	if (li.mtu && li.mtu != t->mtu)
@@ -691,13 +702,13 @@ static void tunnel_check(struct tunnel *t)
 		if (t->repair_tokens)
 			t->repair_tokens--;
 		if ((err = nl_link_mtu(&t->d->nl, t->ifindex, t->mtu)) == 0)
-			log_ratelimited(&t->rl_heal, LOG_LEVEL_NOTICE,
-					"tunnel \"%s\": the MTU of %s was changed to %u: set back to %u",
-					t->cfg.name, t->ifname, li.mtu, t->mtu);
+			log_tunnel_rl(&t->rl_heal, LOG_LEVEL_NOTICE, t->cfg.name,
+				      "the MTU of %s was changed to %u: set back to %u", t->ifname,
+				      li.mtu, t->mtu);
 		else
-			log_ratelimited(&t->rl_heal, LOG_LEVEL_WARN,
-					"tunnel \"%s\": cannot set the MTU of %s back to %u: %s",
-					t->cfg.name, t->ifname, t->mtu, strerror(-err));
+			log_tunnel_rl(&t->rl_heal, LOG_LEVEL_WARN, t->cfg.name,
+				      "cannot set the MTU of %s back to %u: %s", t->ifname, t->mtu,
+				      strerror(-err));
 	}
 	/* After a down and up the kernel removed them itself: not a repair. */
 	if (tunnel_install_items(t, true, !from_down) && !from_down && t->repair_tokens)
@@ -770,7 +781,7 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 		/* The flags stay as they are: a kernel link whose peer is
 		 * silent is down until it answers (kernel_gre.c). */
 		if ((err = nl_link_mtu(&t->d->nl, t->ifindex, mtu))) {
-			log_err("tunnel \"%s\": cannot set MTU %u: %s", cfg->name, mtu, strerror(-err));
+			log_tunnel_err(cfg->name, "cannot set MTU %u: %s", mtu, strerror(-err));
 			return err;
 		}
 		t->mtu = mtu;
@@ -799,8 +810,9 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 		tunnel_mac(cfg, mac);
 		a.mac = mac;
 		if ((err = nl_link_setattrs(&t->d->nl, t->ifindex, &a)))
-			log_warn("tunnel \"%s\": cannot set the MAC address of %s: %s", cfg->name, t->ifname,
-				 strerror(-err));
+			log_tunnel_warn(cfg->name, "cannot set the MAC address of %s: %s",
+					t->ifname,
+					strerror(-err));
 	}
 	tunnel_gre_params(t);
 	if ((err = t->dp->update(t, old)))
@@ -809,6 +821,6 @@ int tunnel_update(struct tunnel *t, const struct tunnel_config *cfg)
 		plain_keepalive_reset(t);
 	else
 		secure_update(t);
-	log_info("tunnel \"%s\": updated in place", cfg->name);
+	log_tunnel_info(cfg->name, "updated in place");
 	return 0;
 }

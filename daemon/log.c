@@ -104,11 +104,20 @@ static void start_report(enum log_level level, const char *msg)
 		;
 }
 
+enum { LOG_LINE_MAX = 2048 };
+
+/* Whether a message at level goes anywhere: the log, or the shell that
+ * started us (errors and warnings until the start is reported). */
+static bool log_wanted(enum log_level level)
+{
+	return level <= logger.level || (logger.start_fd >= 0 && level <= LOG_LEVEL_WARN);
+}
+
 static void log_v(enum log_level level, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char msg[LOG_LINE_MAX];
 
-	if (level > logger.level && !(logger.start_fd >= 0 && level <= LOG_LEVEL_WARN))
+	if (!log_wanted(level))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (capture && level <= LOG_LEVEL_WARN) {
@@ -156,14 +165,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
+/* Whether rl lets one more message through now; says first how many it
+ * held back since the last one. */
+static bool rl_take(struct log_ratelimit *rl, enum log_level level)
 {
 	struct timespec ts;
 	uint64_t now, elapsed;
-	va_list ap;
 
-	if (level > logger.level)
-		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	if (rl->last_ns == 0) {
@@ -183,11 +191,51 @@ void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char 
 	}
 	if (rl->tokens == 0) {
 		rl->suppressed++;
-		return;
+		return false;
 	}
 	rl->tokens--;
+	return true;
+}
+
+void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > logger.level || !rl_take(rl, level))
+		return;
 	va_start(ap, fmt);
 	log_v(level, fmt, ap);
+	va_end(ap);
+}
+
+static void log_tunnel_v(enum log_level level, const char *tunnel, const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_msg(level, "tunnel \"%s\": %s", tunnel, msg);
+}
+
+void log_tunnel(enum log_level level, const char *tunnel, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_wanted(level))
+		return;
+	va_start(ap, fmt);
+	log_tunnel_v(level, tunnel, fmt, ap);
+	va_end(ap);
+}
+
+void log_tunnel_rl(struct log_ratelimit *rl, enum log_level level, const char *tunnel,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > logger.level || !rl_take(rl, level))
+		return;
+	va_start(ap, fmt);
+	log_tunnel_v(level, tunnel, fmt, ap);
 	va_end(ap);
 }
 

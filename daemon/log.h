@@ -38,6 +38,14 @@ struct log_ratelimit {
 void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A message about one tunnel: "tunnel \"NAME\": " and fmt (the prefix
+ * every tunnel's lines carry, and tunnel_strip_name() takes off again);
+ * _rl through the tunnel's rate limiter. */
+void log_tunnel(enum log_level level, const char *tunnel, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void log_tunnel_rl(struct log_ratelimit *rl, enum log_level level, const char *tunnel,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Errors and warnings held back while one attempt runs (a tunnel being
  * set up): its first error becomes the tunnel's last error, and the
  * caller decides whether the messages are worth logging again (a retry
@@ -62,5 +70,10 @@ void log_capture_replay(const struct log_capture *c, enum log_level at_most);
 #define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
 #define log_info(...)   log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...)  log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_tunnel_err(tunnel, ...)    log_tunnel(LOG_LEVEL_ERR, tunnel, __VA_ARGS__)
+#define log_tunnel_warn(tunnel, ...)   log_tunnel(LOG_LEVEL_WARN, tunnel, __VA_ARGS__)
+#define log_tunnel_notice(tunnel, ...) log_tunnel(LOG_LEVEL_NOTICE, tunnel, __VA_ARGS__)
+#define log_tunnel_info(tunnel, ...)   log_tunnel(LOG_LEVEL_INFO, tunnel, __VA_ARGS__)
+#define log_tunnel_debug(tunnel, ...)  log_tunnel(LOG_LEVEL_DEBUG, tunnel, __VA_ARGS__)
 
 #endif

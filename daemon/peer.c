@@ -58,17 +58,17 @@ static int load_identity(struct secure_peer *peer)
 
 	memset(psk, 0, sizeof(psk));
 	if (keys_load_file_owned(c->private_key_file, priv, owner, err_msg, sizeof(err_msg)) != 0) {
-		log_err("tunnel \"%s\": private_key_file: %s", c->name, err_msg);
+		log_tunnel_err(c->name, "private_key_file: %s", err_msg);
 		return -EACCES;
 	}
 	if (c->preshared_key_file[0] &&
 	    keys_load_file_owned(c->preshared_key_file, psk, owner, err_msg, sizeof(err_msg)) != 0) {
-		log_err("tunnel \"%s\": preshared_key_file: %s", c->name, err_msg);
+		log_tunnel_err(c->name, "preshared_key_file: %s", err_msg);
 		err = -EACCES;
 	}
 	if (!err && handshake_identity_init(&peer->sec->id, priv, psk) != 0) {
-		log_err("tunnel \"%s\": private_key_file %s: not a usable X25519 private key", c->name,
-			c->private_key_file);
+		log_tunnel_err(c->name, "private_key_file %s: not a usable X25519 private key",
+			       c->private_key_file);
 		err = -EINVAL;
 	}
 	sodium_memzero(priv, sizeof(priv));
@@ -125,8 +125,9 @@ int peer_create(struct tunnel *t, struct secure_peer **out)
 		goto fail;
 	memcpy(peer->peer_public, c->peer_public_key, sizeof(peer->peer_public));
 	if (sodium_memcmp(peer->peer_public, peer->sec->id.static_public, NOISE_PUBLIC_KEY_LEN) == 0) {
-		log_err("tunnel \"%s\": peer_public_key is this end's own public key (the peer's is needed)",
-			c->name);
+		log_tunnel_err(c->name,
+			       "peer_public_key is this end's own public key (the peer's is "
+			       "needed)");
 		err = -EINVAL;
 		goto fail;
 	}
@@ -277,8 +278,9 @@ void peer_set_endpoint(struct secure_peer *peer, const union sockaddr_inet *src)
 	if (t->has_remote) {
 		char a[SOCKADDR_STRLEN], b[SOCKADDR_STRLEN];
 
-		log_info("tunnel \"%s\": peer moved from %s to %s", t->cfg.name,
-			 sockaddr_format(&t->remote, a, sizeof(a)), sockaddr_format(src, b, sizeof(b)));
+		log_tunnel_info(t->cfg.name, "peer moved from %s to %s",
+				sockaddr_format(&t->remote, a, sizeof(a)),
+				sockaddr_format(src, b, sizeof(b)));
 	}
 	t->remote = *src;
 	t->has_remote = true;
@@ -313,19 +315,19 @@ void peer_send_initiation(struct secure_peer *peer, uint64_t now)
 	handshake_tai64n_now(ts, gresecd_realtime_ns());
 	if (!idx || handshake_create_initiation(&peer->sec->hs, &peer->sec->id, peer->peer_public,
 						idx, ts, msg) != 0) {
-		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": cannot create a handshake initiation",
-				t->cfg.name);
+		log_tunnel_rl(&t->rl, LOG_LEVEL_WARN, t->cfg.name,
+			      "cannot create a handshake initiation");
 		return;
 	}
 	cookie_add_macs(&peer->sec->maker, msg, sizeof(msg), now);
 	session_handshake_initiated(&peer->session, now);
 	session_set_jitter(&peer->session, new_jitter());
-	log_debug("tunnel \"%s\": sending handshake initiation", t->cfg.name);
+	log_tunnel_debug(t->cfg.name, "sending handshake initiation");
 	err = secure_port_send(peer->port, msg, sizeof(msg), &t->remote);
 	if (err) {
 		t->ctr.drops[DROP_TX_ERROR]++;
-		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send handshake initiation: %s",
-				t->cfg.name, strerror(-err));
+		log_tunnel_rl(&t->rl, LOG_LEVEL_WARN, t->cfg.name, "send handshake initiation: %s",
+			      strerror(-err));
 	}
 }
 
@@ -423,7 +425,7 @@ static void peer_do_actions(struct secure_peer *peer, uint64_t now, unsigned act
 {
 	if (actions & SESSION_WIPE_KEYS) {
 		handshake_wipe(&peer->sec->hs);
-		log_info("tunnel \"%s\": session keys wiped after inactivity", peer->t->cfg.name);
+		log_tunnel_info(peer->t->cfg.name, "session keys wiped after inactivity");
 	}
 	drain_expired(peer);
 	peer_indices_gc(peer);
@@ -434,12 +436,14 @@ static void peer_do_actions(struct secure_peer *peer, uint64_t now, unsigned act
 		keys_to_base64(ours, peer->sec->id.static_public);
 		/* Once until the peer answers again: retries go on every rekey
 		 * timeout while the link is down, and would say it every 95 s. */
-		log_msg(peer->unanswered_logged ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
-			"tunnel \"%s\": no answer to handshake initiations sent to %s for %u s: is "
-			"the peer up, does it let UDP in, and does it have our public key %s?",
-			peer->t->cfg.name,
-			peer->t->has_remote ? sockaddr_format(&peer->t->remote, ep, sizeof(ep)) : "(none)",
-			(unsigned)(peer->session.t.rekey_attempt_time / SESSION_NS_PER_SEC), ours);
+		log_tunnel(peer->unanswered_logged ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
+			   peer->t->cfg.name,
+			   "no answer to handshake initiations sent to %s for %u s: is "
+			   "the peer up, does it let UDP in, and does it have our public key %s?",
+			   peer->t->has_remote ? sockaddr_format(&peer->t->remote, ep, sizeof(ep)) :
+			   "(none)",
+			   (unsigned)(peer->session.t.rekey_attempt_time / SESSION_NS_PER_SEC),
+			   ours);
 		peer->unanswered_logged = true;
 	}
 	if (actions & SESSION_SEND_INITIATION)

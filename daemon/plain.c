@@ -352,8 +352,8 @@ int plain_send(struct tunnel *t, struct pkt *p)
 		   sockaddr_len(&t->remote)) < 0) {
 		int err = errno;
 
-		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s",
-				t->cfg.name, strerror(err));
+		log_tunnel_rl(&t->rl, LOG_LEVEL_WARN, t->cfg.name, "send to peer: %s",
+			      strerror(err));
 		return -err;
 	}
 	return 0;
@@ -376,12 +376,14 @@ static void plain_keepalive_hint(const struct tunnel *t)
 	if (t->ctr.keepalives_received || !(t->ctr.rx_packets || t->ctr.keepalives_reflected) ||
 	    sent < 4 || (sent & (sent - 1)))
 		return;
-	log_warn("tunnel \"%s\": the peer sends (%llu packets received) but returned none of our "
-		 "%llu keepalives: a Linux peer returns them only with net.ipv4.ip_forward=1, and "
-		 "net.ipv4.conf.<its GRE interface>.accept_local=1 and rp_filter 0 or 2 on that "
-		 "interface (other peers: keepalive in gresec.conf(5)); or set keepalive = 0",
-		 t->cfg.name, (unsigned long long)(t->ctr.rx_packets + t->ctr.keepalives_reflected),
-		 (unsigned long long)sent);
+	log_tunnel_warn(t->cfg.name,
+			"the peer sends (%llu packets received) but returned none of our %llu "
+			"keepalives: a Linux peer returns them only with net.ipv4.ip_forward=1, "
+			"and net.ipv4.conf.<its GRE interface>.accept_local=1 and rp_filter 0 "
+			"or 2 on that interface (other peers: keepalive in gresec.conf(5)); or "
+			"set keepalive = 0",
+			(unsigned long long)(t->ctr.rx_packets + t->ctr.keepalives_reflected),
+			(unsigned long long)sent);
 }
 
 static void plain_keepalive_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -431,12 +433,13 @@ static int plain_kernel_socket(struct tunnel *t)
 		gre_socket_put(t->d, t->gre_sock);
 		t->gre_sock = NULL;
 	}
-	log_ratelimited(&t->rl, c->keepalive_interval ? LOG_LEVEL_ERR : LOG_LEVEL_WARN,
-			"tunnel \"%s\": cannot open the keepalive socket: %s; %s%s", c->name, strerror(-err),
-			c->keepalive_interval ? "no keepalives" : "the peer's keepalives go unanswered",
-			err == -EPERM && t->d->privileges_dropped ?
-			" (after the privilege drop CAP_NET_RAW is kept only when a plain tunnel "
-			"exists at start)" : "");
+	log_tunnel_rl(&t->rl, c->keepalive_interval ? LOG_LEVEL_ERR : LOG_LEVEL_WARN, c->name,
+		      "cannot open the keepalive socket: %s; %s%s", strerror(-err),
+		      c->keepalive_interval ? "no keepalives" :
+		      "the peer's keepalives go unanswered",
+		      err == -EPERM && t->d->privileges_dropped ?
+		      " (after the privilege drop CAP_NET_RAW is kept only when a plain tunnel "
+		      "exists at start)" : "");
 	return err;
 }
 
@@ -491,14 +494,15 @@ int plain_start(struct tunnel *t)
 
 	t->gre_sock = gre_socket_get(t->d, c->remote.family, &c->local, c->device, NULL, &err);
 	if (!t->gre_sock) {
-		log_err("tunnel \"%s\": cannot open raw GRE socket: %s%s", c->name, strerror(-err),
-			err == -EPERM && t->d->privileges_dropped ?
-			" (after the privilege drop CAP_NET_RAW is kept only when a plain tunnel "
-			"exists at start: restart gresecd to add the first plain tunnel)" : "");
+		log_tunnel_err(c->name, "cannot open raw GRE socket: %s%s", strerror(-err),
+			       err == -EPERM && t->d->privileges_dropped ?
+			       " (after the privilege drop CAP_NET_RAW is kept only when a plain "
+			       "tunnel exists at start: restart gresecd to add the first plain "
+			       "tunnel)" : "");
 		return err;
 	}
 	if ((err = demux_add(t->gre_sock, t)) != 0) {
-		log_err("tunnel \"%s\": out of memory", c->name);
+		log_tunnel_err(c->name, "out of memory");
 		gre_socket_put(t->d, t->gre_sock);
 		t->gre_sock = NULL;
 		return err;

@@ -27,12 +27,12 @@ int secure_start(struct tunnel *t)
 		return err;
 	peer->port = secure_port_get(t->d, c, &err);
 	if (!peer->port) {
-		log_err("tunnel \"%s\": cannot open UDP port %u: %s", c->name, c->port, strerror(-err));
+		log_tunnel_err(c->name, "cannot open UDP port %u: %s", c->port, strerror(-err));
 		peer_free(peer);
 		return err;
 	}
 	if ((err = secure_port_add_peer(peer->port, peer)) != 0) {
-		log_err("tunnel \"%s\": cannot join UDP port %u: %s", c->name, c->port, strerror(-err));
+		log_tunnel_err(c->name, "cannot join UDP port %u: %s", c->port, strerror(-err));
 		secure_port_put(t->d, peer->port);
 		peer_free(peer);
 		return err;

@@ -159,8 +159,8 @@ static void handle_initiation(struct secure_port *sp, const uint8_t *msg, size_t
 	/* Only now the Diffie-Hellman work. */
 	if (handshake_consume_initiation(hs, &ident->sec->id, msg, len, peer_static, ts, &sender) != 0) {
 		ident->t->ctr.drops[DROP_HANDSHAKE]++;
-		log_ratelimited(&ident->t->rl, LOG_LEVEL_INFO,
-				"tunnel \"%s\": handshake initiation failed (wrong keys?)", ident->t->cfg.name);
+		log_tunnel_rl(&ident->t->rl, LOG_LEVEL_INFO, ident->t->cfg.name,
+			      "handshake initiation failed (wrong keys?)");
 		goto out;
 	}
 	peer = secure_port_peer_by_key(sp, id, peer_static);
@@ -171,10 +171,10 @@ static void handle_initiation(struct secure_port *sp, const uint8_t *msg, size_t
 		 * `gresec pubkey` on the peer and with peer_public_key here. */
 		ident->t->ctr.drops[DROP_HANDSHAKE]++;
 		keys_to_base64(key, peer_static);
-		log_ratelimited(&ident->t->rl, LOG_LEVEL_WARN,
-				"tunnel \"%s\": handshake initiation from %s with public key %s refused: "
-				"no tunnel on port %u has it as peer_public_key",
-				ident->t->cfg.name, sockaddr_format(src, from, sizeof(from)), key, sp->port);
+		log_tunnel_rl(&ident->t->rl, LOG_LEVEL_WARN, ident->t->cfg.name,
+			      "handshake initiation from %s with public key %s refused: "
+			      "no tunnel on port %u has it as peer_public_key",
+			      sockaddr_format(src, from, sizeof(from)), key, sp->port);
 		goto out;
 	}
 	/* A replayed initiation must not move the endpoint or start a handshake. */
@@ -194,11 +194,11 @@ static void handle_initiation(struct secure_port *sp, const uint8_t *msg, size_t
 	}
 	if ((err = secure_port_send(sp, resp, sizeof(resp), src)) != 0) {
 		peer->t->ctr.drops[DROP_TX_ERROR]++;
-		log_ratelimited(&peer->t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send handshake response: %s",
-				peer->t->cfg.name, strerror(-err));
+		log_tunnel_rl(&peer->t->rl, LOG_LEVEL_WARN, peer->t->cfg.name,
+			      "send handshake response: %s", strerror(-err));
 	}
 	peer_alive(peer, now);
-	log_debug("tunnel \"%s\": handshake initiation answered", peer->t->cfg.name);
+	log_tunnel_debug(peer->t->cfg.name, "handshake initiation answered");
 	peer_schedule_after_batch(peer);
 out:
 	handshake_wipe(hs);
@@ -249,8 +249,8 @@ static void handle_response(struct secure_port *sp, const uint8_t *msg, size_t l
 		return;
 	if (handshake_consume_response(&peer->sec->hs, msg, len, &sender) != 0) {
 		peer->t->ctr.drops[DROP_HANDSHAKE]++;
-		log_ratelimited(&peer->t->rl, LOG_LEVEL_INFO,
-				"tunnel \"%s\": handshake response failed (wrong keys or PSK?)", peer->t->cfg.name);
+		log_tunnel_rl(&peer->t->rl, LOG_LEVEL_INFO, peer->t->cfg.name,
+			      "handshake response failed (wrong keys or PSK?)");
 		return;
 	}
 	peer_set_endpoint(peer, src);
@@ -259,7 +259,7 @@ static void handle_response(struct secure_port *sp, const uint8_t *msg, size_t l
 		return;
 	}
 	peer_alive(peer, now);
-	log_info("tunnel \"%s\": session established", peer->t->cfg.name);
+	log_tunnel_info(peer->t->cfg.name, "session established");
 	peer_flush_staged(peer);
 	peer_schedule_after_batch(peer);
 }
@@ -288,7 +288,7 @@ static void handle_cookie(struct secure_port *sp, const uint8_t *msg, size_t len
 	if (cookie_consume_reply(&peer->sec->maker, msg, len, now) != 0)
 		peer->t->ctr.drops[DROP_BAD_MAC]++;
 	else
-		log_debug("tunnel \"%s\": cookie received: the peer is under load", peer->t->cfg.name);
+		log_tunnel_debug(peer->t->cfg.name, "cookie received: the peer is under load");
 }
 
 /* ---- transport data ---- */
@@ -322,10 +322,10 @@ static void rx_inner(struct secure_peer *peer, struct pkt *pk)
 		/* A stock peer fragments when its GRE MTU exceeds what its
 		 * WireGuard MTU carries: say what to change. */
 		t->ctr.drops[DROP_IP_FRAGMENT]++;
-		log_ratelimited(&t->rl, LOG_LEVEL_WARN,
-				"tunnel \"%s\": the peer sends fragmented GRE packets (dropped): its GRE "
-				"MTU is too large for its WireGuard MTU; set both ends' tunnel MTU to %u",
-				t->cfg.name, t->mtu);
+		log_tunnel_rl(&t->rl, LOG_LEVEL_WARN, t->cfg.name,
+			      "the peer sends fragmented GRE packets (dropped): its GRE MTU is too "
+			      "large for its WireGuard MTU; set both ends' tunnel MTU to %u",
+			      t->mtu);
 		return;
 	case INNER_NOT_GRE:
 		why = DROP_IP_NOT_GRE;
@@ -337,8 +337,8 @@ static void rx_inner(struct secure_peer *peer, struct pkt *pk)
 		why = DROP_IP_MALFORMED;
 	}
 	t->ctr.drops[why]++;
-	log_ratelimited(&t->rl, LOG_LEVEL_DEBUG, "tunnel \"%s\": dropped a packet from the peer: %s",
-			t->cfg.name, drop_reason_name(why));
+	log_tunnel_rl(&t->rl, LOG_LEVEL_DEBUG, t->cfg.name, "dropped a packet from the peer: %s",
+		      drop_reason_name(why));
 }
 
 /* The data message of len bytes at msg is opened into pk: in place when

@@ -79,8 +79,8 @@ int secure_send_ip(struct secure_peer *peer, struct pkt *p)
 	r = t->has_remote ? secure_port_send(peer->port, pkt_data(p), p->len, &t->remote) : -EDESTADDRREQ;
 	if (r) {
 		t->ctr.drops[DROP_TX_ERROR]++;
-		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s", t->cfg.name,
-				strerror(-r));
+		log_tunnel_rl(&t->rl, LOG_LEVEL_WARN, t->cfg.name, "send to peer: %s",
+			      strerror(-r));
 		return r;
 	}
 	/* Link traffic is counted as such; our own packets (echo replies,
@@ -110,8 +110,8 @@ bool secure_reflect_keepalive(struct tunnel *t, struct pkt *p, uint16_t proto)
 static void gso_give_up(struct tunnel *t, int err)
 {
 	t->peer->port->gso_off = true;
-	log_info("tunnel \"%s\": no UDP GSO on this path (%s), sending datagram by datagram",
-		 t->cfg.name, strerror(-err));
+	log_tunnel_info(t->cfg.name, "no UDP GSO on this path (%s), sending datagram by datagram",
+			strerror(-err));
 }
 
 /* The end of the GSO run that starts at pkts[i]: datagrams of pkts[i]'s

@@ -108,8 +108,8 @@ int tunnel_configure_link(struct tunnel *t)
 
 	err = nl_link_set(&t->d->nl, t->ifindex, t->mtu, true);
 	if (err) {
-		log_err("tunnel \"%s\": cannot set MTU %u and bring %s up: %s", c->name, t->mtu,
-			t->ifname, strerror(-err));
+		log_tunnel_err(c->name, "cannot set MTU %u and bring %s up: %s", t->mtu,
+			       t->ifname, strerror(-err));
 		return err;
 	}
 	t->down_by_us = false;
@@ -120,8 +120,8 @@ int tunnel_configure_link(struct tunnel *t)
 		tunnel_mac(c, mac);
 		a.mac = mac;
 		if ((err = nl_link_setattrs(&t->d->nl, t->ifindex, &a)))
-			log_warn("tunnel \"%s\": cannot set the MAC address of %s: %s", c->name, t->ifname,
-				 strerror(-err));
+			log_tunnel_warn(c->name, "cannot set the MAC address of %s: %s", t->ifname,
+					strerror(-err));
 	}
 	/* The kernel gives the link its IPv6 link-local address itself (TUN:
 	 * addrgenmode random; TAP: from the MAC), as OSPFv3 needs.  An
@@ -170,8 +170,8 @@ static unsigned tunnel_take_read(struct tunnel *t, unsigned queued, uint64_t now
 		}
 		if (k < 0) {
 			t->ctr.drops[DROP_INNER_MALFORMED]++;
-			log_ratelimited(&t->rl, LOG_LEVEL_DEBUG, "tunnel \"%s\": cannot segment a packet: %s",
-					t->cfg.name, strerror(-k));
+			log_tunnel_rl(&t->rl, LOG_LEVEL_DEBUG, t->cfg.name,
+				      "cannot segment a packet: %s", strerror(-k));
 			return queued;
 		}
 		/* Done in place: the read buffer joined the burst, its slot's
@@ -249,8 +249,8 @@ static int tunnel_open_device(struct tunnel *t, const struct tunnel_config *cfg)
 				t->vnet = true;
 				return fd;
 			}
-			log_debug("tunnel \"%s\": no TUN offload (%s), reading packet by packet",
-				  cfg->name, strerror(-err));
+			log_tunnel_debug(cfg->name, "no TUN offload (%s), reading packet by packet",
+					 strerror(-err));
 			close(fd);
 		}
 	}
@@ -268,15 +268,16 @@ static int user_open(struct tunnel *t)
 	t->tun_fd = tunnel_open_device(t, cfg);
 	if (t->tun_fd < 0) {
 		err = t->tun_fd;
-		log_err("tunnel \"%s\": cannot create %s interface: %s%s", cfg->name,
-			cfg->type == TUNNEL_TYPE_GRETAP ? "TAP" : "TUN", strerror(-err),
-			err == -EEXIST ? " (an interface of another kind has that name)" : "");
+		log_tunnel_err(cfg->name, "cannot create %s interface: %s%s",
+			       cfg->type == TUNNEL_TYPE_GRETAP ? "TAP" : "TUN", strerror(-err),
+			       err == -EEXIST ? " (an interface of another kind has that name)" :
+			       "");
 		return err;
 	}
 	t->ifindex = (int)if_nametoindex(t->ifname);
 	if (t->ifindex == 0) {
 		err = -errno;
-		log_err("tunnel \"%s\": interface %s vanished: %s", cfg->name, t->ifname, strerror(errno));
+		log_tunnel_err(cfg->name, "interface %s vanished: %s", t->ifname, strerror(errno));
 		close(t->tun_fd);
 		t->tun_fd = -1;
 		return err;
@@ -400,13 +401,13 @@ void tunnel_set_carrier(struct tunnel *t, bool on)
 		return;
 	err = t->dp->set_carrier(t, on);
 	if (err) {
-		log_warn("tunnel \"%s\": cannot set carrier %s: %s", t->cfg.name, on ? "on" : "off",
-			 strerror(-err));
+		log_tunnel_warn(t->cfg.name, "cannot set carrier %s: %s", on ? "on" : "off",
+				strerror(-err));
 		return;
 	}
 	t->carrier = on;
-	log_notice("tunnel \"%s\": peer %s, carrier %s", t->cfg.name, on ? "alive" : "lost",
-		   on ? "up" : "down");
+	log_tunnel_notice(t->cfg.name, "peer %s, carrier %s", on ? "alive" : "lost",
+			  on ? "up" : "down");
 }
 
 int tunnel_output(struct tunnel *t, struct pkt *p, uint64_t now)
@@ -521,8 +522,8 @@ unsigned tunnel_sendmmsg(struct tunnel *t, int fd, struct pkt **pkts, unsigned n
 		/* sendmmsg stops at the first packet the kernel refuses: count
 		 * that one, then go on with the rest. */
 		t->ctr.drops[DROP_TX_ERROR]++;
-		log_ratelimited(&t->rl, LOG_LEVEL_WARN, "tunnel \"%s\": send to peer: %s",
-				t->cfg.name, strerror(errno));
+		log_tunnel_rl(&t->rl, LOG_LEVEL_WARN, t->cfg.name, "send to peer: %s",
+			      strerror(errno));
 		if (errno == EAGAIN || errno == ENOBUFS) {
 			/* The socket is full: the rest of the burst would fail too. */
 			t->ctr.drops[DROP_TX_ERROR] += n - i - 1;
@@ -652,8 +653,8 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 	}
 	if (r != GRE_OK) {
 		t->ctr.gre_drops[r]++;
-		log_ratelimited(&t->rl, LOG_LEVEL_DEBUG, "tunnel \"%s\": dropped GRE packet: %s",
-				t->cfg.name, gre_result_name(r));
+		log_tunnel_rl(&t->rl, LOG_LEVEL_DEBUG, t->cfg.name, "dropped GRE packet: %s",
+			      gre_result_name(r));
 		return;
 	}
 	if (plain)

@@ -104,7 +104,7 @@ static void ref_put(struct gresecd *d, struct watch_ifref *r, struct tunnel *t, 
 	if (hashtab_insert(&d->tunnels_by_ifindex, ifindex_hash(d, ifindex), r) != 0) {
 		/* Out of memory: events for this link go unnoticed until the
 		 * next resync or check finds what they changed. */
-		log_warn("tunnel \"%s\": no memory to watch interface index %d", t->cfg.name, ifindex);
+		log_tunnel_warn(t->cfg.name, "no memory to watch interface index %d", ifindex);
 		r->ifindex = 0;
 	}
 }
@@ -243,9 +243,9 @@ static void retry_waiting(struct gresecd *d, const char *device, const char *nam
 		if ((device && t->wait == WAIT_DEVICE && strcmp(t->cfg.device, device) == 0) ||
 		    (name && t->wait == WAIT_NAME && strcmp(t->cfg.name, name) == 0) ||
 		    (local && t->wait == WAIT_LOCAL && ip_addr_equal(&t->cfg.local, local))) {
-			log_debug("tunnel \"%s\": %s: trying now", t->cfg.name,
-				  device ? "its device appeared" : name ? "its name was freed" :
-				  "its local address appeared");
+			log_tunnel_debug(t->cfg.name, "%s: trying now",
+					 device ? "its device appeared" :
+					 name ? "its name was freed" : "its local address appeared");
 			tunnel_retry_now(t);
 		}
 	}
@@ -279,8 +279,8 @@ static void on_link(struct gresecd *d, const struct nlmsghdr *nlh)
 	t = watch_lookup(d, li.ifindex);
 	if (t && li.ifindex == t->sink_ifindex) {
 		if (nlh->nlmsg_type == RTM_DELLINK) {
-			log_info("tunnel \"%s\": ICMP sink %s was deleted: it is made again", t->cfg.name,
-				 t->sink_name);
+			log_tunnel_info(t->cfg.name, "ICMP sink %s was deleted: it is made again",
+					t->sink_name);
 			ref_del(d, &t->watch_sink);
 			t->sink_ifindex = 0;
 			t->sink_name[0] = '\0';
@@ -322,11 +322,13 @@ static void local_missing(struct gresecd *d, const struct ip_addr *a, bool missi
 			continue;
 		t->local_missing = missing;
 		if (missing)
-			log_warn("tunnel \"%s\": its local address %s was removed from this host: it cannot "
-				 "send until the address is back", t->cfg.name, ip_addr_str(a, s, sizeof(s)));
+			log_tunnel_warn(t->cfg.name,
+					"its local address %s was removed from this host: it "
+					"cannot send until the address is back",
+					ip_addr_str(a, s, sizeof(s)));
 		else
-			log_notice("tunnel \"%s\": its local address %s is back", t->cfg.name,
-				   ip_addr_str(a, s, sizeof(s)));
+			log_tunnel_notice(t->cfg.name, "its local address %s is back",
+					  ip_addr_str(a, s, sizeof(s)));
 	}
 }
 
