@@ -85,7 +85,8 @@ struct gresecd {
 	/* Each datagram of a coalesced (UDP GRO) receive buffer is opened (or
 	 * copied) into one of these; those kept for tunnel_rx_flush() (GRO
 	 * heads) are rx_seg_pkts[0 .. n_rx_seg_held), the rest are free again
-	 * at once. */
+	 * at once.  This and rx_pending are daemon/tunnel.c's (the receive
+	 * batch: tunnel.h states its invariant). */
 	struct pkt *rx_seg_pkts[RX_BATCH];
 	unsigned n_rx_seg_held;
 	struct pkt *tx_pkts[TX_BATCH]; /* a burst read from a TUN/TAP, sent in one call */

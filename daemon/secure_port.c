@@ -179,15 +179,11 @@ static void port_split_segments(struct secure_port *sp, struct pkt *pk, size_t s
 
 	for (size_t off = 0; off < pk->len; off += seg) {
 		size_t len = pk->len - off < seg ? pk->len - off : seg;
-		struct pkt *s = d->rx_seg_pkts[d->n_rx_seg_held];
+		struct pkt *s = tunnel_rx_seg_buffer(d);
 
 		pkt_reset(s);
 		secure_rx_segment(sp, data + off, len, s, src, now);
-		/* Kept for tunnel_rx_flush(): the next datagram takes the next
-		 * buffer.  tunnel_rx_flush() empties the set (at most RX_BATCH
-		 * held, since it flushes when the pending list is full). */
-		if (tunnel_rx_holds(d, s))
-			d->n_rx_seg_held++;
+		tunnel_rx_seg_done(d, s);
 	}
 }
 

@@ -24,7 +24,7 @@
 struct secure_port;
 
 /* Handle the datagram in pk (pkt_data(pk), pk->len) from src.  pk may be
- * kept for the end of the batch (tunnel_rx_holds()). */
+ * kept for the end of the batch (the receive batch: tunnel.h). */
 void secure_rx_datagram(struct secure_port *sp, struct pkt *pk, const union sockaddr_inet *src,
 			uint64_t now);
 

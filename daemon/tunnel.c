@@ -718,9 +718,22 @@ void tunnel_gre_input(struct tunnel *t, struct pkt *p)
 		tunnel_rx_flush(d);
 }
 
-bool tunnel_rx_holds(const struct gresecd *d, const struct pkt *p)
+static bool rx_holds(const struct gresecd *d, const struct pkt *p)
 {
 	return d->n_rx_pending && d->rx_pending[d->n_rx_pending - 1].p == p;
+}
+
+struct pkt *tunnel_rx_seg_buffer(struct gresecd *d)
+{
+	return d->rx_seg_pkts[d->n_rx_seg_held];
+}
+
+void tunnel_rx_seg_done(struct gresecd *d, const struct pkt *s)
+{
+	/* Held only as the newest pending packet: a flush in between (the
+	 * list full) emptied both, and s was written. */
+	if (rx_holds(d, s))
+		d->n_rx_seg_held++;
 }
 
 void tunnel_rx_flush(struct gresecd *d)

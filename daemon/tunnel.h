@@ -161,13 +161,22 @@ void tunnel_gre_params(struct tunnel *t);
  * Shared by plain and secure receive. */
 void tunnel_gre_input(struct tunnel *t, struct pkt *p);
 
+/* The receive batch (struct gresecd: rx_pending, rx_seg_pkts), owned by
+ * daemon/tunnel.c.  Invariant: n_rx_seg_held <= n_rx_pending <= RX_BATCH.
+ * tunnel_gre_input() holds packets in rx_pending for coalescing and writes
+ * the list as soon as it is full; the segment buffers held are
+ * rx_seg_pkts[0 .. n_rx_seg_held), each of them a packet in that list;
+ * tunnel_rx_flush() writes the list and frees both. */
+
 /* Write what tunnel_gre_input() held back for coalescing; called at the
  * end of every receive batch. */
 void tunnel_rx_flush(struct gresecd *d);
 
-/* Whether p was kept by tunnel_gre_input() for tunnel_rx_flush() (so its
- * buffer is not free until then). */
-bool tunnel_rx_holds(const struct gresecd *d, const struct pkt *p);
+/* A free buffer for one datagram of a coalesced (UDP GRO) receive buffer,
+ * and, once that datagram was handled, keep the buffer if
+ * tunnel_gre_input() held it (it is free again otherwise). */
+struct pkt *tunnel_rx_seg_buffer(struct gresecd *d);
+void tunnel_rx_seg_done(struct gresecd *d, const struct pkt *s);
 
 /* Encapsulate (and in secure mode seal) one inner packet read from the
  * interface; 0 when it is ready for tunnel_transmit(), else it was held or
