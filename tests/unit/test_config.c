@@ -15,9 +15,7 @@
 #include "conf/conf.h"
 #include "crypto/keys.h"
 
-#ifndef EXAMPLES_DIR
-#error "EXAMPLES_DIR must point at conf/examples"
-#endif
+#include "srcdir.h"
 
 #define KEY_A "fDcjAYpZOw5quQo3YoWJAeXR36lLlBqE/EUsFhOt5Vw="
 #define KEY_B "WHCAEK2iOi/qyX2XAQiuRd1TcF/X+cPU7UEXhdzFL8s="
@@ -963,13 +961,17 @@ static void test_real_file(void **state)
 
 static void test_examples(void **state)
 {
-	DIR *d = opendir(EXAMPLES_DIR);
+	char dir[4096];
+	DIR *d;
 	struct dirent *e;
 	int loaded = 0;
 	bool seen_secure = false, seen_gretap = false;
 
 	(void)state;
-	assert_non_null(d);
+	assert_non_null(srcdir_path(dir, sizeof(dir), "conf/examples"));
+	d = opendir(dir);
+	if (!d)
+		fail_msg("cannot open %s (top_srcdir: the tree)", dir);
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
 		char path[4096];
@@ -980,7 +982,7 @@ static void test_examples(void **state)
 
 		if (n < 5 || strcmp(e->d_name + n - 5, ".conf") != 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", EXAMPLES_DIR, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		ret = conf_load(path, &cfg, collect, &ms);
 		if (ret != 0)
 			msgs_dump(&ms);

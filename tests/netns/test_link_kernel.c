@@ -1,4 +1,4 @@
-/* tests/unit/test_link_kernel.c: tun.c, netlink.c and sock.c against the
+/* tests/netns/test_link_kernel.c: tun.c, netlink.c and sock.c against the
  * real kernel, inside a private network namespace.
  *
  * Needs root (CAP_NET_ADMIN, CAP_NET_RAW) and /dev/net/tun; exits 77 (skip)
