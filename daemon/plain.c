@@ -109,6 +109,19 @@ static bool src_match(const void *value, const void *key)
 	return sk.family == k->family && memcmp(sk.addr, k->addr, sizeof(sk.addr)) == 0;
 }
 
+/* A source with no tunnel left: out of the table and the list, freed. */
+static void source_free(struct gre_socket *gs, struct plain_src *ps, const struct demux_key *k)
+{
+	hashtab_remove(&gs->by_src, hash_src(&gs->by_src, k), ps);
+	if (ps->prev)
+		ps->prev->next = ps->next;
+	else
+		gs->sources = ps->next;
+	if (ps->next)
+		ps->next->prev = ps->prev;
+	free(ps);
+}
+
 static int demux_add(struct gre_socket *gs, struct tunnel *t)
 {
 	struct demux_key k;
@@ -130,16 +143,8 @@ static int demux_add(struct gre_socket *gs, struct tunnel *t)
 		gs->sources = ps;
 	}
 	if (hashtab_insert(&gs->by_key, hash_full(&gs->by_key, &k), t) != 0) {
-		if (!ps->tunnels) {
-			hashtab_remove(&gs->by_src, hash_src(&gs->by_src, &k), ps);
-			if (ps->prev)
-				ps->prev->next = ps->next;
-			else
-				gs->sources = ps->next;
-			if (ps->next)
-				ps->next->prev = ps->prev;
-			free(ps);
-		}
+		if (!ps->tunnels)
+			source_free(gs, ps, &k);
 		return -ENOMEM;
 	}
 	t->psrc = ps;
@@ -172,16 +177,8 @@ static void demux_del(struct gre_socket *gs, struct tunnel *t)
 		ps->last = t->src_prev;
 	t->psrc = NULL;
 	t->src_next = t->src_prev = NULL;
-	if (ps->tunnels)
-		return;
-	hashtab_remove(&gs->by_src, hash_src(&gs->by_src, &k), ps);
-	if (ps->prev)
-		ps->prev->next = ps->next;
-	else
-		gs->sources = ps->next;
-	if (ps->next)
-		ps->next->prev = ps->prev;
-	free(ps);
+	if (!ps->tunnels)
+		source_free(gs, ps, &k);
 }
 
 /* The key a GRE header carries, for choosing among tunnels that share a
