@@ -11,6 +11,7 @@
  * @include is refused: the daemon reads exactly one file.
  */
 #include "conf/conf.h"
+#include "conf/prepass.h"
 #include "tunnel/wire.h"
 
 #include <arpa/inet.h>
@@ -26,7 +27,6 @@
 
 #define CONF_MAX_FILE_SIZE  (64 * 1024 * 1024)
 #define QUOTE_MAX           64    /* bytes of a bad value quoted in a message */
-#define BIG_NOTES           16
 
 enum {
 	DEFAULT_TTL = 64,
@@ -37,14 +37,6 @@ enum {
 	ETHERNET_MTU = 1500,
 	KEEPALIVE_MAX = 32767,          /* Cisco's range for "keepalive <period>" */
 	TIMER_OVERRIDE_MAX = 86400,
-};
-
-/* An integer literal too large even for 64 bits, replaced by the clamp
- * before parsing; kept so the message can quote what the user wrote. */
-struct big_note {
-	int line;
-	bool used;
-	char text[48];
 };
 
 /* A problem held back until the whole file has been checked (held). */
@@ -59,8 +51,7 @@ struct loader {
 	conf_report_fn report;
 	void *report_ctx;
 	unsigned n_errors;
-	struct big_note big[BIG_NOTES];
-	size_t n_big;
+	struct prepass_bigs bigs;      /* literals outside 64 bits, to quote (prepass.h) */
 	/* While the file is checked, problems are held here and reported
 	 * sorted by line at the end: the checks run setting by setting, then
 	 * between tunnels, and the reader wants them in the file's order. */
@@ -371,194 +362,6 @@ bool conf_tunnel_equal(const struct tunnel_config *a, const struct tunnel_config
 	return true;
 }
 
-/* ---- pre-pass: refuse @include, widen 64-bit integer literals ---- */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static bool is_xdigit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-/* Copy text, appending L to integer literals outside 32 bits (libconfig
- * 1.5 truncates them) and clamping ones outside 64 bits.  Comments and
- * strings are copied untouched; the line structure never changes. */
-static char *widen_literals(struct loader *L, const char *text)
-{
-	struct sbuf b = { 0 };
-	size_t i = 0;
-	int line = 1;
-
-	sb_put(&b, "", 0);
-	while (text[i] && !b.oom) {
-		char c = text[i];
-		size_t start = i;
-
-		if (c == '\n') {
-			line++;
-			i++;
-		} else if (c == '#' || (c == '/' && text[i + 1] == '/')) {
-			while (text[i] && text[i] != '\n')
-				i++;
-		} else if (c == '/' && text[i + 1] == '*') {
-			i += 2;
-			while (text[i] && !(text[i] == '*' && text[i + 1] == '/')) {
-				if (text[i] == '\n')
-					line++;
-				i++;
-			}
-			if (text[i])
-				i += 2;
-		} else if (c == '"') {
-			i++;
-			while (text[i] && text[i] != '"') {
-				if (text[i] == '\\' && text[i + 1])
-					i++;
-				if (text[i] == '\n')
-					line++;
-				i++;
-			}
-			if (text[i])
-				i++;
-		} else if (is_alpha(c) || c == '*' || c == '_') {
-			while (is_alpha(text[i]) || is_digit(text[i]) || text[i] == '-' ||
-			       text[i] == '_' || text[i] == '*')
-				i++;
-		} else if (c == '.' && is_digit(text[i + 1])) {
-			goto fraction;
-		} else if (c == '0' && (text[i + 1] == 'x' || text[i + 1] == 'X') && is_xdigit(text[i + 2])) {
-			size_t sig = 0;
-
-			i += 2;
-			while (text[i] == '0')
-				i++;
-			while (is_xdigit(text[i])) {
-				sig++;
-				i++;
-			}
-			sb_put(&b, text + start, i - start);
-			/* above 0xffffffff; a clamped hex64 shows as out of range */
-			if (sig > 8 && text[i] != 'L')
-				sb_put(&b, "L", 1);
-			continue;
-		} else if (is_digit(c) || ((c == '-' || c == '+') && is_digit(text[i + 1]))) {
-			bool neg = c == '-';
-			unsigned long long v = 0;
-			bool over = false;
-
-			if (c == '-' || c == '+')
-				i++;
-			while (is_digit(text[i])) {
-				unsigned d = (unsigned)(text[i] - '0');
-
-				if (v > (ULLONG_MAX - d) / 10)
-					over = true;
-				else
-					v = v * 10 + d;
-				i++;
-			}
-			if (text[i] == '.' || text[i] == 'e' || text[i] == 'E')
-				goto fraction;
-			if (text[i] == 'L') {
-				sb_put(&b, text + start, i - start);
-				continue;
-			}
-			if (!over && (neg ? v <= (unsigned long long)INT_MAX + 1 : v <= INT_MAX)) {
-				sb_put(&b, text + start, i - start);
-			} else if (!over && (neg ? v <= (unsigned long long)LLONG_MAX + 1 : v <= LLONG_MAX)) {
-				sb_put(&b, text + start, i - start);
-				sb_put(&b, "L", 1);
-			} else {
-				const char *clamp = neg ? "-9223372036854775808L" : "9223372036854775807L";
-
-				if (L->n_big < BIG_NOTES) {
-					struct big_note *n = &L->big[L->n_big++];
-					size_t len = i - start;
-
-					n->line = line;
-					n->used = false;
-					if (len >= sizeof(n->text)) {
-						memcpy(n->text, text + start, sizeof(n->text) - 4);
-						memcpy(n->text + sizeof(n->text) - 4, "...", 4);
-					} else {
-						memcpy(n->text, text + start, len);
-						n->text[len] = '\0';
-					}
-				}
-				sb_put(&b, clamp, strlen(clamp));
-			}
-			continue;
-		} else {
-			i++;
-		}
-		sb_put(&b, text + start, i - start);
-		continue;
-fraction:
-		/* a float: copy it whole so its digits are not read as integers */
-		while (is_digit(text[i]))
-			i++;
-		if (text[i] == '.')
-			i++;
-		while (is_digit(text[i]))
-			i++;
-		if (text[i] == 'e' || text[i] == 'E') {
-			i++;
-			if (text[i] == '-' || text[i] == '+')
-				i++;
-			while (is_digit(text[i]))
-				i++;
-		}
-		sb_put(&b, text + start, i - start);
-	}
-	if (b.oom) {
-		free(b.p);
-		problem(L, 0, "out of memory");
-		return NULL;
-	}
-	return b.p;
-}
-
-static bool refuse_include(struct loader *L, const char *text)
-{
-	const char *at = strstr(text, "@include");
-	int line = 1;
-	const char *p;
-
-	if (!at)
-		return false;
-	for (p = text; p < at; p++)
-		if (*p == '\n')
-			line++;
-	problem(L, line, "@include is not supported: keep the configuration in one file");
-	return true;
-}
-
 /* ---- typed access to settings ---- */
 
 static const char *type_name(int type)
@@ -671,10 +474,10 @@ static int int_value(struct loader *L, const config_setting_t *s, long long *v, 
 	else
 		snprintf(text, n, "%lld", raw);
 	if (!hex && (raw == LLONG_MAX || raw == LLONG_MIN)) {
-		for (i = 0; i < L->n_big; i++) {
-			if (!L->big[i].used && L->big[i].line == sline(s)) {
-				L->big[i].used = true;
-				snprintf(text, n, "%s", L->big[i].text);
+		for (i = 0; i < L->bigs.n; i++) {
+			if (!L->bigs.big[i].used && L->bigs.big[i].line == sline(s)) {
+				L->bigs.big[i].used = true;
+				snprintf(text, n, "%s", L->bigs.big[i].text);
 				break;
 			}
 		}
@@ -2217,6 +2020,7 @@ int conf_load_string_at(const char *name, const char *text, const char *base_dir
 	};
 	config_t cf;
 	char *wide;
+	int line;
 
 	memset(out, 0, sizeof(*out));
 	if (!text) {
@@ -2224,12 +2028,14 @@ int conf_load_string_at(const char *name, const char *text, const char *base_dir
 		report_held(&L);
 		return -1;
 	}
-	if (refuse_include(&L, text)) {
+	if ((line = prepass_include_line(text)) > 0) {
+		problem(&L, line, "@include is not supported: keep the configuration in one file");
 		report_held(&L);
 		return -1;
 	}
-	wide = widen_literals(&L, text);
+	wide = prepass_widen(text, &L.bigs);
 	if (!wide) {
+		problem(&L, 0, "out of memory");
 		report_held(&L);
 		return -1;
 	}
