@@ -33,7 +33,8 @@ sources()
 	case $1 in
 	gre)       echo "tunnel/gre.c tunnel/inet.c" ;;
 	replay)    echo "crypto/replay.c" ;;
-	config)    echo "conf/conf.c conf/prepass.c tunnel/addr.c" ;;
+	config)    echo "conf/conf.c conf/report.c conf/getters.c conf/settings.c conf/validate.c \
+conf/prepass.c tunnel/addr.c" ;;
 	prepass)   echo "conf/prepass.c" ;;
 	ctl)       echo "daemon/ctl_proto.c" ;;
 	offload)   echo "tunnel/offload.c tunnel/inet.c" ;;
