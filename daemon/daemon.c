@@ -144,23 +144,22 @@ int gresecd_init(struct gresecd *d, const struct gresec_config *cfg)
 	return 0;
 }
 
-/* ---- closing the interfaces at shutdown ----
+/* ---- closing many interfaces at once (shutdown, reload) ----
  * Closing a TUN/TAP descriptor unregisters its interface, and the kernel
  * waits for an RCU grace period inside each close (15-20 ms here): one
  * after the other, 2048 tunnels took 40 s to stop, 4096 over a minute,
- * close to systemd's stop timeout.  So at shutdown, and only there, the
- * descriptors are collected (gresecd_close_tun) and closed from up to 32
- * threads at once, so that the grace periods overlap: 2048 tunnels stop
- * in 3 s.  gresecd is otherwise single-threaded (libev), and these
- * threads are kept harmless: they exist only inside gresecd_shutdown(),
- * after every tunnel was stopped and nothing watches the descriptors any
- * more; each calls close() on its own share of an array nothing else
- * touches (no logging, no allocation, no daemon state); signals are
- * blocked in them, so any signal still goes to the main thread; all are
- * joined before gresecd_shutdown() goes on.  If a thread cannot be
- * made, its share is closed in the main thread.  A reload closes the
- * interfaces it removes one by one, as they go: a new tunnel may need the
- * name at once, and a reload that removes thousands is rare. */
+ * close to systemd's stop timeout.  So at shutdown, and for the tunnels a
+ * reload removes, the descriptors are collected (gresecd_close_tun) and
+ * closed from up to 32 threads at once, so that the grace periods
+ * overlap: 2048 tunnels stop in 3 s.  gresecd is otherwise
+ * single-threaded (libev), and these threads are kept harmless: they
+ * exist only inside close_together(), after the tunnels were stopped and
+ * nothing watches the descriptors any more; each calls close() on its own
+ * share of an array nothing else touches (no logging, no allocation, no
+ * daemon state); signals are blocked in them, so any signal still goes to
+ * the main thread; all are joined before close_together() returns, so a
+ * reload adds its new tunnels only once the removed ones' names are free.
+ * If a thread cannot be made, its share is closed in the main thread. */
 
 enum { CLOSE_THREADS = 32, CLOSE_PER_THREAD_MIN = 4 };
 
@@ -210,6 +209,22 @@ static void close_fds(const int *fds, size_t n)
 		close_worker(&jobs[i]);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+}
+
+/* Collect the TUN/TAP descriptors tunnels give up from now on ... */
+static void close_begin(struct gresecd *d, struct fd_batch *b)
+{
+	*b = (struct fd_batch){ 0 };
+	d->closing = b;
+}
+
+/* ... and close them, together. */
+static void close_together(struct gresecd *d, struct fd_batch *b)
+{
+	d->closing = NULL;
+	close_fds(b->fds, b->n);
+	free(b->fds);
+	*b = (struct fd_batch){ 0 };
 }
 
 void gresecd_close_tun(struct gresecd *d, int fd)
@@ -277,6 +292,7 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 {
 	struct tunnel **order, *t, *tn, **pp;
 	struct hashtab next_names;
+	struct fd_batch gone;
 	unsigned failed = 0;
 
 	if (!d->tunnels_by_name.cap && !d->tunnels)
@@ -295,6 +311,7 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 		hashtab_insert(&next_names, name_hash(&next_names, next->tunnels[i].name), &next->tunnels[i]);
 
 	/* Removed tunnels first: they may free names and ports for new ones. */
+	close_begin(d, &gone);
 	for (pp = &d->tunnels, t = d->tunnels; t; t = tn) {
 		tn = t->next;
 		if (hashtab_find(&next_names, name_hash(&next_names, t->cfg.name), config_name_match,
@@ -307,6 +324,7 @@ int gresecd_apply_config(struct gresecd *d, struct gresec_config *next)
 		tunnel_forget(d, t);
 		tunnel_destroy(t);
 	}
+	close_together(d, &gone);
 	hashtab_free(&next_names);
 	d->applying = true;
 	for (size_t i = 0; i < next->n_tunnels; i++) {
@@ -796,17 +814,15 @@ int gresecd_reload(struct gresecd *d, char *msg, size_t msg_len)
 void gresecd_shutdown(struct gresecd *d)
 {
 	struct tunnel *t, *tn;
-	struct fd_batch gone = { 0 };
+	struct fd_batch gone;
 
 	d->ready = false;
-	d->closing = &gone;      /* the TUN/TAP descriptors, closed together below */
+	close_begin(d, &gone);
 	for (t = d->tunnels; t; t = tn) {
 		tn = t->next;
 		tunnel_destroy(t);
 	}
-	d->closing = NULL;
-	close_fds(gone.fds, gone.n);
-	free(gone.fds);
+	close_together(d, &gone);
 	d->tunnels = NULL;
 	hashtab_free(&d->tunnels_by_name);
 	key_files_free(d);

@@ -74,7 +74,7 @@ struct gresecd {
 	struct gre_socket *gre_sockets;
 	struct secure_port *secure_ports;
 	struct control *control;
-	struct fd_batch *closing;      /* gresecd_shutdown: TUN/TAP descriptors to close together */
+	struct fd_batch *closing;      /* shutdown, reload: TUN/TAP descriptors to close together */
 	struct secure_index *index;    /* receiver index -> peer, secure mode (index.h) */
 	struct secmem secrets;         /* the peers' secrets (peer.c) */
 
@@ -167,9 +167,10 @@ size_t gresecd_fds_needed(const struct gresec_config *cfg);
 int gresecd_fd_limit(const struct gresec_config *cfg, char *msg, size_t msg_len);
 
 /* Close a tunnel's TUN/TAP descriptor: at once, or, while
- * gresecd_shutdown() takes every tunnel down, later with the others in
- * one batch (each close unregisters an interface, and the kernel waits a
- * grace period for each: daemon.c says how the batch is closed). */
+ * gresecd_shutdown() takes every tunnel down or a reload removes some,
+ * later with the others in one batch (each close unregisters an
+ * interface, and the kernel waits a grace period for each: daemon.c says
+ * how the batch is closed). */
 void gresecd_close_tun(struct gresecd *d, int fd);
 
 /* A tunnel failed, came up or was lost: STATUS= for systemd, when it
