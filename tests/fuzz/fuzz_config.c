@@ -4,7 +4,7 @@
  * (pre-pass, libconfig, per-setting checks, cross-field rules) and, when
  * accepted, conf_free.  Build, e.g.:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -DSYSCONFDIR='"/etc"' \
- *     tests/fuzz/fuzz_config.c conf/conf.c -lconfig -lsodium -o fuzz_config
+ *     tests/fuzz/fuzz_config.c conf/*.c tunnel/addr.c -lconfig -lsodium -o fuzz_config
  *   LSAN_OPTIONS=suppressions=tests/fuzz/lsan-libconfig.supp \
  *     ./fuzz_config -max_total_time=60 corpus/ conf/examples/
  * (libconfig 1.5 itself leaks a token on some syntax errors; see the .supp.)

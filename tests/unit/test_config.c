@@ -1,4 +1,4 @@
-/* tests/unit/test_config.c: conf/conf.c against valid and broken files. */
+/* tests/unit/test_config.c: conf/ (conf_load and its helpers) against valid and broken files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
