@@ -140,6 +140,45 @@ make_pair()
 		fail "underlay IPv6 $UL6_A -> $UL6_B does not work"
 }
 
+# make_local_pair NS: one namespace NS holding both ends of a veth pair,
+# veth-a 10.0.0.1/24 and veth-b 10.0.0.2/24 (a daemon against itself, or
+# against nothing).
+make_local_pair()
+{
+	local ns=$1
+
+	ip netns add "$ns" || fail "ip netns add $ns"
+	TEST_NAMESPACES+=("$ns")
+	ip -n "$ns" link set lo up &&
+		ip -n "$ns" link add veth-a type veth peer name veth-b &&
+		ip -n "$ns" addr add 10.0.0.1/24 dev veth-a &&
+		ip -n "$ns" addr add 10.0.0.2/24 dev veth-b &&
+		ip -n "$ns" link set veth-a up &&
+		ip -n "$ns" link set veth-b up || fail "underlay in $ns"
+}
+
+# make_keys NAME...: for each NAME a private key $TMPD/NAME.key (mode
+# 0600) and its public key in PUB_<NAME in capitals>.
+make_keys()
+{
+	local k pub
+
+	for k in "$@"; do
+		(umask 077 && "$GRESEC" genkey >"$TMPD/$k.key") || fail "gresec genkey"
+		pub=$("$GRESEC" pubkey <"$TMPD/$k.key") || fail "gresec pubkey $k"
+		printf -v "PUB_${k^^}" '%s' "$pub"
+	done
+}
+
+# require_nobody: skip unless the user nobody, the group nogroup and
+# setpriv (util-linux) are there.
+require_nobody()
+{
+	id nobody >/dev/null 2>&1 || skip "$(basename "$0") needs the user nobody"
+	getent group nogroup >/dev/null 2>&1 || skip "$(basename "$0") needs the group nogroup"
+	command -v setpriv >/dev/null 2>&1 || skip "$(basename "$0") needs setpriv (util-linux)"
+}
+
 # Paths that belong to a config file: X.conf -> X.sock, X.pid, X.log.
 conf_sock() { echo "${1%.conf}.sock"; }
 conf_pidfile() { echo "${1%.conf}.pid"; }

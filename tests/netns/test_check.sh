@@ -24,21 +24,12 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/netns/lib.sh"
 
 require_root_netns
-id nobody >/dev/null 2>&1 || skip "$(basename "$0") needs the user nobody"
-getent group nogroup >/dev/null 2>&1 || skip "$(basename "$0") needs the group nogroup"
-command -v setpriv >/dev/null 2>&1 || skip "$(basename "$0") needs setpriv (util-linux)"
+require_nobody
 setup_test
 chmod 711 "$TMPD"   # nobody runs a check here; the keys stay 0600
 
 NS=$(ns_name c)
-ip netns add "$NS" || fail "ip netns add $NS"
-TEST_NAMESPACES+=("$NS")
-ip -n "$NS" link set lo up &&
-	ip -n "$NS" link add veth-a type veth peer name veth-b &&
-	ip -n "$NS" addr add 10.0.0.1/24 dev veth-a &&
-	ip -n "$NS" addr add 10.0.0.2/24 dev veth-b &&
-	ip -n "$NS" link set veth-a up &&
-	ip -n "$NS" link set veth-b up || fail "underlay in $NS"
+make_local_pair "$NS"
 
 NOBODY_UID=$(id -u nobody)
 K="$TMPD/keys"

@@ -55,11 +55,7 @@ nsx "$R" sysctl -qw net.ipv4.ip_forward=0 || fail "ip_forward=0 in R"
 wait_for nsx "$A" ping -c1 -W1 -q "$RA_UL" >/dev/null || fail "A cannot reach R"
 wait_for nsx "$B" ping -c1 -W1 -q "$RB_UL" >/dev/null || fail "B cannot reach R"
 
-for k in a b; do
-	(umask 077 && "$GRESEC" genkey >"$TMPD/$k.key") || fail "gresec genkey"
-done
-PUB_A=$("$GRESEC" pubkey <"$TMPD/a.key") || fail "gresec pubkey a"
-PUB_B=$("$GRESEC" pubkey <"$TMPD/b.key") || fail "gresec pubkey b"
+make_keys a b
 
 # write_conf FILE MODE LOCAL REMOTE ADDR PEER [KEY PEERPUB]
 write_conf()

@@ -25,10 +25,7 @@ setup_test
 A=$(ns_name a)
 B=$(ns_name b)
 make_pair "$A" "$B"
-for k in a b; do
-	(umask 077 && "$GRESEC" genkey >"$TMPD/$k.key") || fail "gresec genkey"
-done
-PUB_A=$("$GRESEC" pubkey <"$TMPD/a.key") PUB_B=$("$GRESEC" pubkey <"$TMPD/b.key")
+make_keys a b
 
 # write_conf FILE SIDE [MAC-SETTING]
 write_conf()

@@ -51,11 +51,7 @@ ip -n "$M" link set lo up &&
 # B sends there), as an attacker's forged addresses are routed on the Internet.
 wait_for nsx "$M" ping -c1 -W1 -q "$UL4_B" >/dev/null || fail "M cannot reach B"
 
-for k in a b; do
-	(umask 077 && "$GRESEC" genkey >"$TMPD/$k.key") || fail "gresec genkey"
-done
-PUB_A=$("$GRESEC" pubkey <"$TMPD/a.key") || fail "gresec pubkey a"
-PUB_B=$("$GRESEC" pubkey <"$TMPD/b.key") || fail "gresec pubkey b"
+make_keys a b
 
 # write_conf FILE LOCAL REMOTE N(1|2) KEY PEERPUB SECURE_REMOTE(yes|no):
 # secure gre1 + plain pl1.  B's gre1 has no remote: a pure responder, so

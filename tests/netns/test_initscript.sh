@@ -37,14 +37,7 @@ require_root_netns
 setup_test
 
 NS=$(ns_name i)
-ip netns add "$NS" || fail "ip netns add $NS"
-TEST_NAMESPACES+=("$NS")
-ip -n "$NS" link set lo up &&
-	ip -n "$NS" link add veth-a type veth peer name veth-b &&
-	ip -n "$NS" addr add 10.0.0.1/24 dev veth-a &&
-	ip -n "$NS" addr add 10.0.0.2/24 dev veth-b &&
-	ip -n "$NS" link set veth-a up &&
-	ip -n "$NS" link set veth-b up || fail "underlay in $NS"
+make_local_pair "$NS"
 
 # Set per round by setup_round.
 R=""            # the round's directory

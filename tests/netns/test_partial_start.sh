@@ -35,10 +35,7 @@ make_pair "$A" "$B"
 # The name n1 is held by a veth in A.
 ip -n "$A" link add nheld type veth peer name nheldp || fail "veth holding n1's name"
 
-for k in a b; do
-	(umask 077 && "$GRESEC" genkey >"$TMPD/$k.key") || fail "gresec genkey"
-done
-PUB_A=$("$GRESEC" pubkey <"$TMPD/a.key") PUB_B=$("$GRESEC" pubkey <"$TMPD/b.key")
+make_keys a b
 (umask 077 && "$GRESEC" genkey >"$TMPD/k1-a.later") || fail "gresec genkey"
 (umask 077 && "$GRESEC" genkey >"$TMPD/k1-b.key") || fail "gresec genkey"
 PUB_K1A=$("$GRESEC" pubkey <"$TMPD/k1-a.later") PUB_K1B=$("$GRESEC" pubkey <"$TMPD/k1-b.key")

@@ -40,10 +40,7 @@ chmod 711 "$TMPD"
 RUN="$TMPD/run"                 # owned by nobody (as older versions left it): taken back
 install -d -m 755 -o nobody -g nogroup "$RUN"
 
-for k in a1 b1 a2 b2 aroot; do
-	(umask 077 && "$GRESEC" genkey >"$TMPD/$k.key") || fail "gresec genkey"
-	eval "PUB_${k^^}=\$(\"\$GRESEC\" pubkey <\"\$TMPD/\$k.key\")" || fail "gresec pubkey $k"
-done
+make_keys a1 b1 a2 b2 aroot
 chown nobody:nogroup "$TMPD/a1.key" "$TMPD/a2.key"   # A's keys belong to its user
 
 plain_block()

@@ -28,10 +28,7 @@ A=$(ns_name a)
 B=$(ns_name b)
 make_pair "$A" "$B"
 
-for k in a1 b1 a2 b2 b2new; do
-	(umask 077 && "$GRESEC" genkey >"$TMPD/$k.key") || fail "gresec genkey"
-	eval "PUB_${k^^}=\$(\"\$GRESEC\" pubkey <\"\$TMPD/\$k.key\")" || fail "gresec pubkey $k"
-done
+make_keys a1 b1 a2 b2 b2new
 
 # The state of A's and B's configurations; write_a / write_b render them.
 X1_PRESENT=1 X1_KEY=2 X1_EXTRA="" X1_DESC="x one" X1_ADDRS='"11.3.1.1/30"' N1_PRESENT=0

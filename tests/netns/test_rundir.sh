@@ -22,9 +22,7 @@
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/netns/lib.sh"
 
 require_root_netns
-id nobody >/dev/null 2>&1 || skip "$(basename "$0") needs the user nobody"
-getent group nogroup >/dev/null 2>&1 || skip "$(basename "$0") needs the group nogroup"
-command -v setpriv >/dev/null 2>&1 || skip "$(basename "$0") needs setpriv (util-linux)"
+require_nobody
 setup_test
 chmod 711 "$TMPD"   # nobody must reach its case directories (nothing secret here)
 

@@ -50,10 +50,7 @@ ip -n "$B" addr add 192.168.71.1/32 dev lo || fail "B's lo address"
 # A route of someone else's that one of p1's routes collides with.
 ip -n "$A" route add 10.77.0.0/16 dev veth0 || fail "foreign route in A"
 
-for k in a b; do
-	(umask 077 && "$GRESEC" genkey >"$TMPD/$k.key") || fail "gresec genkey"
-done
-PUB_A=$("$GRESEC" pubkey <"$TMPD/a.key") PUB_B=$("$GRESEC" pubkey <"$TMPD/b.key")
+make_keys a b
 
 # write_conf FILE SIDE(a|b)
 write_conf()
