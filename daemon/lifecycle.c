@@ -62,15 +62,6 @@ enum {
 
 #define NS_PER_S 1000000000ULL
 
-static const char *prefix_str(const struct ip_prefix *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(p->addr.family, p->addr.u.bytes, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, p->len);
-	return buf;
-}
-
 const char *tunnel_strip_name(const struct tunnel *t, const char *msg)
 {
 	char head[IFNAMSIZ + 16];
@@ -542,14 +533,14 @@ unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 			if (repair && err == 0)
 				log_tunnel_rl(&t->rl_heal, LOG_LEVEL_NOTICE, c->name,
 					      "address %s was removed from %s: put back",
-					      prefix_str(&c->addresses[i], p, sizeof(p)),
+					      ip_prefix_str(&c->addresses[i], p, sizeof(p)),
 					      t->ifname);
 		} else {
 			it->state = ITEM_FAILED;
 			it->err = err;
 			if (was.state != ITEM_FAILED || was.err != err)
 				log_tunnel_warn(c->name, "cannot add address %s to %s: %s",
-						prefix_str(&c->addresses[i], p, sizeof(p)),
+						ip_prefix_str(&c->addresses[i], p, sizeof(p)),
 						t->ifname, strerror(-err));
 		}
 	}
@@ -580,13 +571,13 @@ unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 				if (t->d->n_conflicts)
 					t->d->n_conflicts--;
 				log_tunnel_notice(c->name, "route %s installed (the route that "
-						  "held it is gone)", prefix_str(r, p, sizeof(p)));
+						  "held it is gone)", ip_prefix_str(r, p, sizeof(p)));
 			} else if (err == 0 && was.state == ITEM_INSTALLED) {
 				repaired++;
 				if (repair)
 					log_tunnel_rl(&t->rl_heal, LOG_LEVEL_NOTICE, c->name,
 						      "route %s via %s was removed: put back",
-						      prefix_str(r, p, sizeof(p)), t->ifname);
+						      ip_prefix_str(r, p, sizeof(p)), t->ifname);
 			}
 			continue;
 		}
@@ -605,7 +596,7 @@ unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 			t->d->n_conflicts--;
 		if (was.state != ITEM_FAILED || was.err != err || was.conflict_oif != it->conflict_oif)
 			log_tunnel_warn(c->name, "route %s via %s not installed: %s%s",
-					prefix_str(r, p, sizeof(p)), t->ifname,
+					ip_prefix_str(r, p, sizeof(p)), t->ifname,
 					tunnel_item_why(it, why, sizeof(why)),
 					err == -EEXIST ? "; gresecd leaves it alone and adds its "
 					"own when that one goes" : "");

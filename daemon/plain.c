@@ -24,13 +24,6 @@
 #include "tunnel/inet.h"
 #include "tunnel/wire.h"
 
-static bool ip_equal(const struct ip_addr *a, const struct ip_addr *b)
-{
-	if (a->family != b->family)
-		return false;
-	return memcmp(a->u.bytes, b->u.bytes, a->family == AF_INET ? 4 : 16) == 0;
-}
-
 /* ---- demultiplexing: by hash, not by scanning the tunnels ---- */
 
 /* The tunnels of a socket with one remote: where a packet whose key no
@@ -276,9 +269,9 @@ struct gre_socket *gre_socket_get(struct gresecd *d, int family, const struct ip
 	struct gre_socket *gs;
 
 	for (gs = d->gre_sockets; gs; gs = gs->next)
-		if (gs->family == family && ip_equal(&gs->local, local) &&
+		if (gs->family == family && ip_addr_equal(&gs->local, local) &&
 		    strcmp(gs->device, device) == 0 && gs->keepalive_only == (remote != NULL) &&
-		    (!remote || ip_equal(&gs->remote, remote))) {
+		    (!remote || ip_addr_equal(&gs->remote, remote))) {
 			gs->refs++;
 			return gs;
 		}

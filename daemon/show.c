@@ -59,15 +59,6 @@ static const char *ip_str(const struct ip_addr *a, char *buf, size_t len)
 	return inet_ntop(a->family, a->u.bytes, buf, (socklen_t)len);
 }
 
-static const char *prefix_str(const struct ip_prefix *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(p->addr.family, p->addr.u.bytes, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, p->len);
-	return buf;
-}
-
 static double age_s(uint64_t then, uint64_t now)
 {
 	return then && now >= then ? (double)(now - then) / 1e9 : -1;
@@ -281,7 +272,7 @@ static void items_json(const struct view *v, FILE *out)
 		const struct ip_addr *peer = conf_peer_address(c, c->addresses[i].addr.family);
 
 		fprintf(out, "%s{\"address\":\"%s\",\"peer\":", i ? "," : "",
-			prefix_str(&c->addresses[i], p, sizeof(p)));
+			ip_prefix_str(&c->addresses[i], p, sizeof(p)));
 		json_opt_string(out, peer ? ip_str(peer, a, sizeof(a)) : NULL);
 		fprintf(out, ",\"state\":\"%s\",\"error\":", v->up ? item_state_name(it) : "pending");
 		json_opt_string(out, v->up && it->state != ITEM_INSTALLED ? tunnel_item_why(it, why, sizeof(why)) :
@@ -293,7 +284,7 @@ static void items_json(const struct view *v, FILE *out)
 		const struct tunnel_item *it = &t->route_st[i];
 
 		fprintf(out, "%s{\"route\":\"%s\",\"state\":\"%s\",\"error\":", i ? "," : "",
-			prefix_str(&c->routes[i], p, sizeof(p)), v->up ? item_state_name(it) : "pending");
+			ip_prefix_str(&c->routes[i], p, sizeof(p)), v->up ? item_state_name(it) : "pending");
 		json_opt_string(out, v->up && it->state != ITEM_INSTALLED ? tunnel_item_why(it, why, sizeof(why)) :
 				NULL);
 		fputc('}', out);
@@ -493,7 +484,7 @@ static void items_text(const struct view *v, FILE *out)
 			const struct tunnel_item *it = &t->addr_st[i];
 			const struct ip_addr *peer = conf_peer_address(c, c->addresses[i].addr.family);
 
-			fprintf(out, "%s %s", i ? "," : "", prefix_str(&c->addresses[i], p, sizeof(p)));
+			fprintf(out, "%s %s", i ? "," : "", ip_prefix_str(&c->addresses[i], p, sizeof(p)));
 			if (peer)
 				fprintf(out, " peer %s", ip_str(peer, a, sizeof(a)));
 			if (v->up && it->state != ITEM_INSTALLED)
@@ -506,7 +497,7 @@ static void items_text(const struct view *v, FILE *out)
 		for (size_t i = 0; i < c->n_routes && i < CONF_MAX_ROUTES; i++) {
 			const struct tunnel_item *it = &t->route_st[i];
 
-			fprintf(out, "%s %s", i ? "," : "", prefix_str(&c->routes[i], p, sizeof(p)));
+			fprintf(out, "%s %s", i ? "," : "", ip_prefix_str(&c->routes[i], p, sizeof(p)));
 			if (v->up && it->state != ITEM_INSTALLED)
 				fprintf(out, " (%s: %s)", it->state == ITEM_FAILED ? "not installed" : "pending",
 					tunnel_item_why(it, why, sizeof(why)));
@@ -685,14 +676,14 @@ static void show_one_brief(struct tunnel *t, FILE *out)
 	fprintf(out, "%-15s %-14s %-7s %-8s %-8s %-5u", c->name, state, v->carrier ? "UP" : "DOWN",
 		v->liveness, rxa, v->mtu);
 	for (size_t i = 0; i < c->n_addresses && i < CONF_MAX_ADDRESSES; i++)
-		fprintf(out, " %s", prefix_str(&c->addresses[i], p, sizeof(p)));
+		fprintf(out, " %s", ip_prefix_str(&c->addresses[i], p, sizeof(p)));
 	for (size_t i = 0; i < c->n_addresses && i < CONF_MAX_ADDRESSES; i++)
 		if (t->addr_st[i].state != ITEM_INSTALLED)
-			fprintf(out, " [address %s %s: %s]", prefix_str(&c->addresses[i], p, sizeof(p)),
+			fprintf(out, " [address %s %s: %s]", ip_prefix_str(&c->addresses[i], p, sizeof(p)),
 				item_state_name(&t->addr_st[i]), tunnel_item_why(&t->addr_st[i], why, sizeof(why)));
 	for (size_t i = 0; i < c->n_routes && i < CONF_MAX_ROUTES; i++)
 		if (t->route_st[i].state != ITEM_INSTALLED)
-			fprintf(out, " [route %s %s: %s]", prefix_str(&c->routes[i], p, sizeof(p)),
+			fprintf(out, " [route %s %s: %s]", ip_prefix_str(&c->routes[i], p, sizeof(p)),
 				t->route_st[i].state == ITEM_FAILED ? "not installed" : "pending",
 				tunnel_item_why(&t->route_st[i], why, sizeof(why)));
 	if (watch_local_missing(t))

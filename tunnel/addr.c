@@ -87,3 +87,11 @@ const char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len)
 		snprintf(buf, len, "%s", a->family == AF_UNSPEC ? "any" : "?");
 	return buf;
 }
+
+const char *ip_prefix_str(const struct ip_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s/%u", ip_addr_str(&p->addr, a, sizeof(a)), p->len);
+	return buf;
+}

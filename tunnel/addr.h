@@ -33,5 +33,7 @@ int ip_prefix_parse(const char *s, struct ip_prefix *out);
 bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b);
 /* The address as text into buf ("any" for AF_UNSPEC); returns buf. */
 const char *ip_addr_str(const struct ip_addr *a, char *buf, size_t len);
+/* "ADDRESS/LEN" into buf; returns buf. */
+const char *ip_prefix_str(const struct ip_prefix *p, char *buf, size_t len);
 
 #endif
