@@ -428,7 +428,7 @@ static int own_route_cb(const struct nl_route_info *r, void *data)
 	const struct tunnel_config *c = &o->t->cfg;
 	size_t alen = r->dst.family == AF_INET ? 4 : 16;
 
-	for (size_t i = 0; i < c->n_routes && i < 64; i++) {
+	for (size_t i = 0; i < c->n_routes && i < CONF_MAX_ROUTES; i++) {
 		const struct ip_prefix *p = &c->routes[i];
 		uint8_t net[16];
 
@@ -560,7 +560,7 @@ unsigned tunnel_install_items(struct tunnel *t, bool link_up, bool repair)
 				nl_route_dump(&t->d->nl, r->addr.family, t->ifindex, own_route_cb, &own[fam]);
 				own_done[fam] = true;
 			}
-			if (i < 64 && (own[fam].found & (1ULL << i)))
+			if (i < CONF_MAX_ROUTES && (own[fam].found & (1ULL << i)))
 				err = 1;        /* ours, there already */
 		}
 		if (err == 0 || err == 1) {

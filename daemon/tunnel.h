@@ -148,11 +148,16 @@ struct tunnel {
 	/* A resync after lost notifications (watch.c): what the dumps found. */
 	bool rs_seen;
 	uint16_t rs_addr;            /* bit i: cfg.addresses[i] */
-	uint64_t rs_route;           /* bit i: cfg.routes[i] (the first 64) */
+	uint64_t rs_route;           /* bit i: cfg.routes[i] */
 	struct tunnel *check_next, *check_prev;     /* d->checks */
 	struct tunnel *failed_next, *failed_prev;   /* d->failed */
 	struct tunnel *next;         /* d->tunnels, in the configuration's order */
 };
+
+/* One bit per configured address and route in the masks above (and in
+ * lifecycle.c's own-route dump). */
+_Static_assert(CONF_MAX_ADDRESSES <= 16, "rs_addr has 16 bits");
+_Static_assert(CONF_MAX_ROUTES <= 64, "route bit masks have 64 bits");
 
 /* The GRE header options of t->cfg into t->gre_tx and t->gre_rx. */
 void tunnel_gre_params(struct tunnel *t);

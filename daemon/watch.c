@@ -418,7 +418,7 @@ static int rs_route_cb(const struct nl_route_info *r, void *data)
 
 	if (!t || r->oif != t->ifindex)
 		return 0;
-	for (size_t i = 0; i < t->cfg.n_routes && i < 64; i++)
+	for (size_t i = 0; i < t->cfg.n_routes && i < CONF_MAX_ROUTES; i++)
 		if (prefix_matches(&t->cfg.routes[i], &r->dst, r->dst_len))
 			t->rs_route |= 1ULL << i;
 	return 0;
@@ -454,7 +454,7 @@ static void watch_resync(struct gresecd *d)
 		for (size_t i = 0; i < t->cfg.n_addresses && i < CONF_MAX_ADDRESSES; i++)
 			if (t->addr_st[i].state == ITEM_INSTALLED && !(t->rs_addr & (1u << i)))
 				missing = true;
-		for (size_t i = 0; i < t->cfg.n_routes && i < 64; i++)
+		for (size_t i = 0; i < t->cfg.n_routes && i < CONF_MAX_ROUTES; i++)
 			if (t->route_st[i].state == ITEM_INSTALLED && !(t->rs_route & (1ULL << i)))
 				missing = true;
 		if (!t->rs_seen || missing || t->reinstall || tunnel_items_incomplete(t))
